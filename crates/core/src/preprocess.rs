@@ -1,0 +1,192 @@
+//! Cleaning a recording before segmentation: glitches out, events in time order, duplicates
+//! merged, clock jumps and long pauses turned into segment breaks, resolution normalised.
+
+use std::ops::Range;
+
+use crate::event::{Event, EventKind, Recording};
+
+/// Knobs of [`preprocess`]; the defaults suit desktop mice sampled at 60-1000 Hz.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreprocessConfig {
+    /// Coordinates beyond ±this many pixels are recorder glitches (e.g. 65535) and dropped.
+    pub max_coordinate: f64,
+    /// A step back in time of more than this (ms) in recorded order is a clock jump, not jitter.
+    pub clock_jump_ms: f64,
+    /// A silence longer than this (ms) ends a segment: no action spans it.
+    pub pause_split_ms: f64,
+    /// Screens of known size are rescaled so their diagonal measures this many pixels, making
+    /// distances and speeds comparable across resolutions.
+    pub reference_diagonal: f64,
+}
+
+impl Default for PreprocessConfig {
+    fn default() -> Self {
+        Self {
+            max_coordinate: 16_384.0,
+            clock_jump_ms: 1_000.0,
+            pause_split_ms: 10_000.0,
+            reference_diagonal: 2_202.9, // 1920x1080
+        }
+    }
+}
+
+/// A cleaned recording: time-ordered events cut into segments that hold no long pause.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cleaned {
+    pub events: Vec<Event>,
+    /// Index ranges into `events`, in order, covering every event exactly once.
+    pub segments: Vec<Range<usize>>,
+}
+
+/// Cleans a recording. Never fails: what cannot be used is dropped, and an empty recording
+/// gives an empty result.
+pub fn preprocess(recording: &Recording, config: &PreprocessConfig) -> Cleaned {
+    let scale = recording
+        .screen
+        .map(|s| s.width.hypot(s.height))
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .map_or(1.0, |d| config.reference_diagonal / d);
+
+    let mut events: Vec<Event> = Vec::with_capacity(recording.events.len());
+    let mut chunk_starts = vec![0usize];
+    let mut last_t = f64::NEG_INFINITY;
+    for e in &recording.events {
+        if !is_usable(e, config.max_coordinate) {
+            continue;
+        }
+        if e.t < last_t - config.clock_jump_ms {
+            chunk_starts.push(events.len());
+        }
+        last_t = e.t;
+        let mut e = *e;
+        e.x *= scale;
+        e.y *= scale;
+        events.push(e);
+    }
+    chunk_starts.push(events.len());
+
+    // Small reorderings (batches flushed out of order, jittery clocks) are sorted away within a
+    // chunk; a stable sort keeps press-before-release for events on the same millisecond.
+    for w in chunk_starts.windows(2) {
+        let chunk = &mut events[w[0]..w[1]];
+        if !chunk.is_sorted_by(|a, b| a.t <= b.t) {
+            chunk.sort_by(|a, b| a.t.total_cmp(&b.t));
+        }
+    }
+
+    let mut out = Cleaned {
+        events: Vec::with_capacity(events.len()),
+        segments: Vec::new(),
+    };
+    for w in chunk_starts.windows(2) {
+        let mut seg_start = out.events.len();
+        for e in &events[w[0]..w[1]] {
+            if let Some(prev) = out.events[seg_start..].last_mut() {
+                if e.t - prev.t > config.pause_split_ms {
+                    out.segments.push(seg_start..out.events.len());
+                    seg_start = out.events.len();
+                } else if e.t == prev.t && prev.is_motion() && e.is_motion() {
+                    // Two positions at one instant carry no timing: keep the later position.
+                    *prev = *e;
+                    continue;
+                } else if e == prev {
+                    continue;
+                }
+            }
+            out.events.push(*e);
+        }
+        if out.events.len() > seg_start {
+            out.segments.push(seg_start..out.events.len());
+        }
+    }
+    out
+}
+
+fn is_usable(e: &Event, max_coordinate: f64) -> bool {
+    let wheel_ok = match e.kind {
+        EventKind::Wheel { dx, dy } => dx.is_finite() && dy.is_finite(),
+        _ => true,
+    };
+    wheel_ok
+        && e.t.is_finite()
+        && e.x.is_finite()
+        && e.y.is_finite()
+        && e.x.abs() <= max_coordinate
+        && e.y.abs() <= max_coordinate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Button, Screen};
+
+    fn mv(t: f64, x: f64, y: f64) -> Event {
+        Event::new(t, x, y, EventKind::Move, Button::None)
+    }
+
+    fn clean(events: Vec<Event>) -> Cleaned {
+        preprocess(&Recording::new(events), &PreprocessConfig::default())
+    }
+
+    #[test]
+    fn drops_glitches_and_non_finite_values() {
+        let c = clean(vec![
+            mv(0.0, 1.0, 1.0),
+            mv(10.0, 65535.0, 65535.0),
+            mv(20.0, f64::NAN, 3.0),
+            mv(f64::INFINITY, 3.0, 3.0),
+            mv(30.0, 4.0, 4.0),
+        ]);
+        assert_eq!(c.events.len(), 2);
+        assert_eq!(c.segments, vec![0..2]);
+    }
+
+    #[test]
+    fn sorts_small_reorderings_and_merges_same_instant_moves() {
+        let c = clean(vec![
+            mv(0.0, 0.0, 0.0),
+            mv(20.0, 2.0, 0.0),
+            mv(10.0, 1.0, 0.0),
+            mv(20.0, 3.0, 0.0),
+        ]);
+        let xs: Vec<f64> = c.events.iter().map(|e| e.x).collect();
+        assert_eq!(xs, vec![0.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn keeps_press_and_release_on_the_same_millisecond() {
+        let c = clean(vec![
+            Event::new(5.0, 1.0, 1.0, EventKind::Press, Button::Left),
+            Event::new(5.0, 1.0, 1.0, EventKind::Release, Button::Left),
+        ]);
+        assert_eq!(c.events.len(), 2);
+        assert_eq!(c.events[0].kind, EventKind::Press);
+    }
+
+    #[test]
+    fn splits_on_long_pauses_and_clock_jumps() {
+        let c = clean(vec![
+            mv(0.0, 0.0, 0.0),
+            mv(10.0, 1.0, 0.0),
+            mv(60_000.0, 2.0, 0.0),
+            mv(60_010.0, 3.0, 0.0),
+            mv(5.0, 4.0, 0.0), // the clock was reset
+            mv(15.0, 5.0, 0.0),
+        ]);
+        assert_eq!(c.segments, vec![0..2, 2..4, 4..6]);
+        assert_eq!(c.events[4].x, 4.0);
+    }
+
+    #[test]
+    fn rescales_known_screens_to_the_reference_diagonal() {
+        let mut r = Recording::new(vec![mv(0.0, 3840.0, 2160.0)]);
+        r.screen = Some(Screen {
+            width: 3840.0,
+            height: 2160.0,
+            device_pixel_ratio: 1.0,
+        });
+        let c = preprocess(&r, &PreprocessConfig::default());
+        assert!((c.events[0].x - 1920.0).abs() < 0.1);
+        assert!((c.events[0].y - 1080.0).abs() < 0.1);
+    }
+}
