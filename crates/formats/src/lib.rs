@@ -1,0 +1,158 @@
+//! Readers (and writers) for the file and wire formats of recorded mouse data.
+//!
+//! Every reader turns bytes into a [`Recording`] or a [`ParseError`] that names the line and
+//! column of the first bad value; none panics and none silently skips a malformed row.
+
+mod csv;
+mod extension;
+mod native;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use pointerprint_core::Recording;
+
+pub use csv::{CsvFlavour, write_csv};
+pub use extension::ExtensionEvent;
+pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
+
+/// The formats the readers understand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `record timestamp,client timestamp,button,state,x,y`, times in seconds.
+    BalabitCsv,
+    /// `client timestamp,button,state,x,y`, times in milliseconds.
+    FiveColumnCsv,
+    /// A JSON array of the original browser extension's `eventType` records.
+    ExtensionJson,
+    /// pointerprint's own JSON event format (see [`NativeRecording`]).
+    Native,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::BalabitCsv => "Balabit CSV",
+            Format::FiveColumnCsv => "5-column CSV",
+            Format::ExtensionJson => "extension JSON",
+            Format::Native => "pointerprint JSON",
+        })
+    }
+}
+
+/// A malformed input, located at its first bad value (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn from_json(e: &serde_json::Error) -> Self {
+        Self::new(e.line(), e.column(), json_message(e))
+    }
+}
+
+/// serde_json's message without its own " at line L column C" suffix, which we print ourselves.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// A file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: ParseError },
+}
+
+/// Recognises a format by the header (CSV) or the shape (JSON) of the input.
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    let text = bytes.trim_ascii_start();
+    match text.first()? {
+        b'[' => Some(Format::ExtensionJson),
+        b'{' => Some(Format::Native),
+        _ => csv::detect(text),
+    }
+}
+
+/// Parses input of any supported format, detected with [`detect`].
+pub fn parse(bytes: &[u8]) -> Result<Recording, ParseError> {
+    match detect(bytes) {
+        Some(format) => parse_as(bytes, format),
+        None if bytes.trim_ascii().is_empty() => Err(ParseError::new(1, 1, "the input is empty")),
+        None => Err(ParseError::new(
+            1,
+            1,
+            "unrecognised format: expected a Balabit or 5-column CSV header, a JSON array of \
+             extension events, or a pointerprint JSON object",
+        )),
+    }
+}
+
+/// Parses input known to be in `format`.
+pub fn parse_as(bytes: &[u8], format: Format) -> Result<Recording, ParseError> {
+    match format {
+        Format::BalabitCsv | Format::FiveColumnCsv => csv::parse(bytes, format),
+        Format::ExtensionJson => extension::parse(bytes),
+        Format::Native => native::parse(bytes),
+    }
+}
+
+/// Reads and parses one session file.
+pub fn read_file(path: &Path) -> Result<Recording, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&bytes).map_err(|source| ReadError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Every file under `path` (or `path` itself if it is a file), recursively, in name order.
+/// Hidden files (a leading dot) are skipped; an unreadable directory is an error.
+pub fn session_files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.metadata().map_err(io)?.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    entries.sort();
+    let mut files = Vec::new();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden {
+            files.extend(session_files(&entry)?);
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,201 @@
+use pointerprint_core::{Button, EventKind, Recording};
+use pointerprint_formats::{
+    CsvFlavour, Format, ParseError, ReadError, detect, parse, read_file, session_files, to_native,
+    write_csv,
+};
+
+fn err(input: &str) -> ParseError {
+    parse(input.as_bytes()).expect_err("input should be rejected")
+}
+
+#[test]
+fn balabit_rows_become_events_in_milliseconds() {
+    let r = parse(
+        b"record timestamp,client timestamp,button,state,x,y\n\
+          0.0,0.0,NoButton,Move,1043,410\n\
+          0.23,0.094,Left,Pressed,1019,410\n\
+          0.3,0.2,Left,Drag,1020,411\n\
+          0.4,0.25,Left,Released,1020,411\n\
+          0.5,0.3,Scroll,Down,1020,411\n",
+    )
+    .unwrap();
+    assert_eq!(r.events.len(), 5);
+    assert_eq!(r.events[1].t, 94.0);
+    assert_eq!(
+        (r.events[1].kind, r.events[1].button),
+        (EventKind::Press, Button::Left)
+    );
+    assert_eq!(r.events[2].kind, EventKind::Drag);
+    assert!(matches!(r.events[4].kind, EventKind::Wheel { dy, .. } if dy > 0.0));
+}
+
+#[test]
+fn five_column_rows_are_milliseconds() {
+    let r = parse(
+        b"client timestamp,button,state,x,y\r\n15585,NoButton,Move,967,706\r\n31881,Left,Pressed,145,167\r\n31990,Left,Released,145,167\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.events.len(), 3);
+    assert_eq!(r.events[0].t, 15585.0);
+    assert_eq!(r.events[2].kind, EventKind::Release);
+}
+
+#[test]
+fn headerless_csv_is_detected_by_its_shape() {
+    assert_eq!(
+        detect(b"0.1,0.1,NoButton,Move,1,2\n"),
+        Some(Format::BalabitCsv)
+    );
+    assert_eq!(
+        detect(b"15,NoButton,Move,1,2\n"),
+        Some(Format::FiveColumnCsv)
+    );
+    assert_eq!(detect(b"hello,world\n"), None);
+}
+
+#[test]
+fn malformed_csv_names_line_and_column() {
+    let header = "client timestamp,button,state,x,y\n";
+    let e = err(&format!(
+        "{header}1,NoButton,Move,1,2\n2,NoButton,Move,abc,2\n"
+    ));
+    assert_eq!((e.line, e.column), (3, 17));
+    assert!(e.message.contains("x is not a number"), "{e}");
+    let e = err(&format!("{header}1,NoButton,Hover,1,2\n"));
+    assert_eq!((e.line, e.column), (2, 12));
+    assert!(e.message.contains("unknown state"), "{e}");
+    let e = err(&format!("{header}1,Thumb,Move,1,2\n"));
+    assert_eq!((e.line, e.column), (2, 3));
+    let e = err(&format!("{header}1,NoButton,Move,1\n"));
+    assert!(e.message.contains("expected 5 fields, found 4"), "{e}");
+    let e = err(&format!("{header}1,NoButton,Move,1,2,3\n"));
+    assert!(e.message.contains("more than 5 fields"), "{e}");
+    let e = err(&format!("{header}-5,NoButton,Move,1,2\n"));
+    assert!(e.message.contains("negative"), "{e}");
+    let e = err(&format!("{header}NaN,NoButton,Move,1,2\n"));
+    assert!(e.message.contains("timestamp is not a number"), "{e}");
+    assert!(err("").message.contains("empty"));
+    assert!(err("what is this").message.contains("unrecognised format"));
+}
+
+#[test]
+fn extension_json_is_read_and_its_errors_located() {
+    let r = parse(
+        br#"[{"eventType":"mousemove","x":10,"y":20,"timestamp":1700000000000,"button":0,"altKey":false,"ctrlKey":false,"shiftKey":false},
+            {"eventType":"click","x":11,"y":21,"timestamp":1700000000100,"button":2},
+            {"eventType":"scroll","scrollX":0,"scrollY":0,"timestamp":1700000000200},
+            {"eventType":"scroll","scrollX":0,"scrollY":300,"timestamp":1700000000300}]"#,
+    )
+    .unwrap();
+    let kinds: Vec<EventKind> = r.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.len(), 5);
+    assert_eq!(
+        (kinds[1], r.events[1].button),
+        (EventKind::Press, Button::Right)
+    );
+    assert_eq!(kinds[2], EventKind::Release);
+    assert_eq!(kinds[4], EventKind::Wheel { dx: 0.0, dy: 300.0 });
+    assert_eq!((r.events[4].x, r.events[4].y), (11.0, 21.0));
+
+    let e = err("[\n{\"eventType\":\"keydown\",\"timestamp\":1}]");
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("unknown variant `keydown`"), "{e}");
+    let e = err(r#"[{"eventType":"mousemove","x":"ten","y":1,"timestamp":1}]"#);
+    assert!(e.message.contains("invalid type"), "{e}");
+    let e = err(r#"[{"eventType":"mousemove","x":1,"y":1,"timestamp":-4}]"#);
+    assert!(e.message.contains("negative"), "{e}");
+    let e = err(r#"[{"eventType":"mousemove","x":1,"y":1,"timestamp":4}"#);
+    assert!(e.message.contains("EOF"), "{e}");
+}
+
+#[test]
+fn native_format_round_trips_and_rejects_unknown_kinds() {
+    let input = br#"{"screen":{"width":1920,"height":1080,"device_pixel_ratio":2},
+        "events":[{"type":"move","t":1.5,"x":1,"y":2},
+                  {"type":"down","t":2,"x":1,"y":2,"button":0},
+                  {"type":"move","t":3,"x":5,"y":2,"buttons":1},
+                  {"type":"up","t":4,"x":5,"y":2,"button":0},
+                  {"type":"move","t":5,"x":9,"y":9,"pointer":"touch"},
+                  {"type":"wheel","t":6,"x":5,"y":2,"dx":0,"dy":-53}]}"#;
+    let r = parse(input).unwrap();
+    assert_eq!(r.screen.unwrap().device_pixel_ratio, 2.0);
+    let kinds: Vec<EventKind> = r.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Move,
+            EventKind::Press,
+            EventKind::Drag,
+            EventKind::Release,
+            EventKind::Wheel { dx: 0.0, dy: -53.0 }
+        ]
+    );
+    let again = serde_json::to_vec(&to_native(&r)).unwrap();
+    assert_eq!(parse(&again).unwrap(), r);
+
+    let e = err("{\"events\":[\n  {\"type\":\"hover\",\"t\":1,\"x\":1,\"y\":1}]}");
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("unknown variant `hover`"), "{e}");
+    let e = err(r#"{"events":[{"type":"move","t":1,"x":1}]}"#);
+    assert!(e.message.contains("missing field `y`"), "{e}");
+}
+
+#[test]
+fn csv_writers_round_trip() {
+    let r = parse(
+        b"client timestamp,button,state,x,y\n10,NoButton,Move,1,2\n20,Left,Pressed,1,2\n30,Left,Drag,4,2\n40,Left,Released,4,2\n50,Scroll,Up,4,2\n",
+    )
+    .unwrap();
+    for flavour in [CsvFlavour::Balabit, CsvFlavour::FiveColumn] {
+        let mut out = Vec::new();
+        write_csv(&r, flavour, &mut out).unwrap();
+        let back: Recording = parse(&out).unwrap();
+        assert_eq!(back.events.len(), r.events.len());
+        for (a, b) in back.events.iter().zip(&r.events) {
+            assert!(
+                (a.t - b.t).abs() < 1e-6 && a.x == b.x && a.kind == b.kind && a.button == b.button
+            );
+        }
+    }
+}
+
+#[test]
+fn files_and_folders_are_read_with_their_path_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("user1")).unwrap();
+    std::fs::write(
+        dir.path().join("user1/b"),
+        "client timestamp,button,state,x,y\n1,NoButton,Move,1,2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("user1/a"),
+        "client timestamp,button,state,x,y\n1,NoButton,Moove,1,2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".hidden"), "junk").unwrap();
+    let files = session_files(dir.path()).unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(files[0].ends_with("user1/a"));
+    let e = read_file(&files[0]).unwrap_err();
+    assert!(matches!(e, ReadError::Parse { .. }));
+    let text = e.to_string();
+    assert!(
+        text.contains("user1/a") && text.contains("line 2, column 12"),
+        "{text}"
+    );
+    assert!(matches!(
+        read_file(&dir.path().join("nope")),
+        Err(ReadError::Io { .. })
+    ));
+}
+
+proptest::proptest! {
+    #[test]
+    fn no_input_makes_a_reader_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        let _ = parse(&bytes);
+        let mut csv = b"client timestamp,button,state,x,y\n".to_vec();
+        csv.extend_from_slice(&bytes);
+        let _ = parse(&csv);
+    }
+}
