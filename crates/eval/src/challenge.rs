@@ -1,0 +1,151 @@
+//! The challenge protocol: one model per training user folder (the other users are its
+//! background population), every test session scored against the model of the folder it
+//! sits in, and labels saying which test sessions were someone else.
+//!
+//! A session's score is cohort-normalised: its normalised score under the claimed user's
+//! model minus the best normalised score any other enrolled user's model gives it. A session
+//! that fits someone else better than the claimed user is suspect, and conditions that shift
+//! every model's score alike (a different sampling rate, say) cancel out.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use pointerprint_model::{TrainConfig, UserModel};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::corpus::{User, read_users};
+use crate::metrics::{Metrics, Trial};
+use crate::{EvalError, Progress};
+
+/// One scored test session.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredSession {
+    pub filename: String,
+    pub user: String,
+    /// Higher means more likely an impostor: how much better the best other user's model
+    /// fits the session than the claimed user's, on the normalised scale.
+    pub score: f64,
+    /// Higher means more likely an impostor, without cohort normalisation.
+    pub own_score: f64,
+    pub actions: usize,
+    /// From the labels, when given.
+    pub impostor: Option<bool>,
+}
+
+/// Per-user figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserResult {
+    pub user: String,
+    pub training_actions: usize,
+    pub test_sessions: usize,
+    pub metrics: Option<Metrics>,
+    /// The equal error rate the model's own calibration predicts for 1, 5, 10 and 20 actions.
+    pub expected_eer: Option<[f64; 4]>,
+}
+
+/// Everything the protocol produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChallengeResult {
+    pub sessions: Vec<ScoredSession>,
+    pub metrics: Option<Metrics>,
+    pub users: Vec<UserResult>,
+}
+
+/// Runs the protocol.
+pub fn run(
+    train: &Path,
+    test: &Path,
+    labels: Option<&Path>,
+    config: &TrainConfig,
+    progress: &dyn Progress,
+) -> Result<ChallengeResult, EvalError> {
+    let labels = labels.map(read_labels).transpose()?;
+    let training = read_users(train, progress)?;
+    let testing = read_users(test, progress)?;
+
+    progress.stage("training user models", training.len());
+    let actions: Vec<Vec<_>> = training.iter().map(User::actions).collect();
+    let models: Vec<UserModel> = training
+        .par_iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let genuine: Vec<&[_]> = user.sessions.iter().map(|s| s.actions.as_slice()).collect();
+            let population: Vec<&[_]> =
+                actions.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.as_slice()).collect();
+            let model = UserModel::train(&genuine, &population, config)
+                .map_err(|source| EvalError::Model { user: user.name.clone(), source });
+            progress.step();
+            model
+        })
+        .collect::<Result<_, _>>()?;
+
+    let mut sessions = Vec::new();
+    for user in &testing {
+        let Some(index) = training.iter().position(|t| t.name == user.name) else {
+            return Err(EvalError::Layout {
+                path: test.join(&user.name),
+                message: format!("test user {} has no training folder", user.name),
+            });
+        };
+        for s in &user.sessions {
+            let normalized: Vec<f64> = models.iter().map(|m| m.score_session(&s.actions).normalized).collect();
+            let own = normalized[index];
+            let best_other = normalized
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != index)
+                .map(|(_, z)| *z)
+                .fold(f64::NEG_INFINITY, f64::max);
+            sessions.push(ScoredSession {
+                filename: s.name.clone(),
+                user: user.name.clone(),
+                score: if best_other.is_finite() { best_other - own } else { -own },
+                own_score: -own,
+                actions: s.actions.len(),
+                impostor: labels.as_ref().and_then(|l| l.get(&s.name).copied()),
+            });
+        }
+    }
+
+    let trials = |user: Option<&str>| -> Vec<Trial> {
+        sessions
+            .iter()
+            .filter(|s| user.is_none_or(|u| s.user == u))
+            .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+            .collect()
+    };
+    let users = training
+        .iter()
+        .zip(&models)
+        .map(|(user, model)| UserResult {
+            user: user.name.clone(),
+            training_actions: user.action_count(),
+            test_sessions: sessions.iter().filter(|s| s.user == user.name).count(),
+            metrics: Metrics::of(&trials(Some(&user.name))),
+            expected_eer: model.summary().expected_eer,
+        })
+        .collect();
+    Ok(ChallengeResult { metrics: Metrics::of(&trials(None)), sessions, users })
+}
+
+/// Reads `filename,is_illegal` labels (a header line is allowed).
+pub fn read_labels(path: &Path) -> Result<HashMap<String, bool>, EvalError> {
+    let bad = |message: String| EvalError::Layout { path: path.to_path_buf(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read labels: {e}")))?;
+    let mut labels = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (i == 0 && line.starts_with("filename")) {
+            continue;
+        }
+        let (name, flag) = line.split_once(',').ok_or_else(|| bad(format!("line {}: expected filename,is_illegal", i + 1)))?;
+        let impostor = match flag.trim() {
+            "1" => true,
+            "0" => false,
+            other => return Err(bad(format!("line {}: is_illegal must be 0 or 1, found {other:?}", i + 1))),
+        };
+        labels.insert(name.trim().to_string(), impostor);
+    }
+    Ok(labels)
+}

@@ -1,0 +1,300 @@
+//! Training, scoring and storing one user's model.
+
+use pointerprint_core::FeatureVector;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::{Calibration, Decision, SessionScore};
+use crate::learner::{BoostedParams, Fitted, Learner};
+use crate::one_class::OneClass;
+
+/// Version of the stored model layout; bumped whenever it changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Action scores are clipped to ±this, so a few extreme actions cannot outvote the rest.
+const CLIP: f64 = 6.0;
+
+/// How a model is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub learner: Learner,
+    pub boosted: BoostedParams,
+    /// Folds for the out-of-fold scores the calibration is fitted on.
+    pub folds: usize,
+    /// Background actions sampled per genuine action.
+    pub negatives_per_genuine: f64,
+    /// Fewer genuine actions than this is not enough to enrol.
+    pub min_actions: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            learner: Learner::Boosted,
+            boosted: BoostedParams::default(),
+            folds: 3,
+            negatives_per_genuine: 1.5,
+            min_actions: 60,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Why a model could not be trained or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("not enough enrolment data: {have} actions, at least {need} needed")]
+    NotEnoughData { have: usize, need: usize },
+    #[error("a boosted model needs a background population of other users' actions")]
+    NoPopulation,
+    #[error("training failed: {0}")]
+    Training(String),
+    #[error("stored model is unreadable: {0}")]
+    Corrupt(String),
+    #[error("stored model has format version {found}, this build reads version {FORMAT_VERSION}")]
+    Version { found: u32 },
+}
+
+/// What a model was trained on and how well it separates, from its out-of-fold scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub learner: Learner,
+    pub genuine_actions: usize,
+    pub background_actions: usize,
+    pub background_users: usize,
+    /// Predicted equal error rate for decisions on 1, 5, 10 and 20 actions (two-class only).
+    pub expected_eer: Option<[f64; 4]>,
+    /// Out-of-fold action scores, genuine and impostor, for plotting the score distributions.
+    pub genuine_scores: Vec<f32>,
+    pub impostor_scores: Vec<f32>,
+}
+
+/// One user's model: an action classifier and the calibration of its scores.
+pub struct UserModel {
+    fitted: Fitted,
+    calibration: Calibration,
+    summary: ModelSummary,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    learner: StoredLearner,
+    calibration: Calibration,
+    summary: ModelSummary,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredLearner {
+    /// forust's own JSON dump: its serde layout is not symmetric under compact formats.
+    Boosted(String),
+    OneClass(OneClass),
+}
+
+/// At most this many out-of-fold scores of each class are kept in the summary.
+const SUMMARY_SCORES: usize = 2_000;
+
+impl UserModel {
+    /// Trains a model on a user's sessions (in time order) against other users' actions
+    /// (one slice per user, in time order).
+    pub fn train(
+        genuine: &[&[FeatureVector]],
+        population: &[&[FeatureVector]],
+        config: &TrainConfig,
+    ) -> Result<Self, ModelError> {
+        let all_genuine: Vec<&FeatureVector> = genuine.iter().flat_map(|s| s.iter()).collect();
+        let need = config.min_actions.max(config.folds * 2);
+        if all_genuine.len() < need {
+            return Err(ModelError::NotEnoughData {
+                have: all_genuine.len(),
+                need,
+            });
+        }
+        let population: Vec<&[FeatureVector]> = population
+            .iter()
+            .copied()
+            .filter(|p| !p.is_empty())
+            .collect();
+        if config.learner == Learner::Boosted && population.is_empty() {
+            return Err(ModelError::NoPopulation);
+        }
+        let folds = config.folds.max(2);
+        let mut rng = StdRng::seed_from_u64(config.seed);
+
+        // Out-of-fold scores: each block of the user's (and every background user's) actions
+        // is scored by a model that did not see it, as a future session would be.
+        let mut oof_genuine: Vec<Vec<f64>> = Vec::with_capacity(folds);
+        let mut oof_impostor: Vec<Vec<f64>> = Vec::with_capacity(folds * population.len());
+        for k in 0..folds {
+            let (train_g, test_g) = split_block(&all_genuine, k, folds);
+            let mut train_i = Vec::with_capacity(population.len());
+            let mut test_i = Vec::with_capacity(population.len());
+            for user in &population {
+                let refs: Vec<&FeatureVector> = user.iter().collect();
+                let (train, test) = split_block(&refs, k, folds);
+                train_i.push(train);
+                test_i.push(test);
+            }
+            let fitted = fit(config, &train_g, &train_i, &mut rng)?;
+            oof_genuine.push(clipped(fitted.scores(&test_g)));
+            for block in test_i {
+                oof_impostor.push(clipped(fitted.scores(&block)));
+            }
+        }
+        let calibration = Calibration::fit(&oof_genuine, &oof_impostor);
+
+        let background: Vec<Vec<&FeatureVector>> =
+            population.iter().map(|u| u.iter().collect()).collect();
+        let fitted = fit(config, &all_genuine, &background, &mut rng)?;
+        let summary = ModelSummary {
+            learner: config.learner,
+            genuine_actions: all_genuine.len(),
+            background_actions: background.iter().map(Vec::len).sum(),
+            background_users: background.len(),
+            expected_eer: calibration
+                .impostor
+                .map(|_| [1, 5, 10, 20].map(|n| calibration.expected_eer(n).unwrap_or(0.5))),
+            genuine_scores: thin(&oof_genuine, SUMMARY_SCORES),
+            impostor_scores: thin(&oof_impostor, SUMMARY_SCORES),
+        };
+        Ok(Self {
+            fitted,
+            calibration,
+            summary,
+        })
+    }
+
+    /// Each action's score, clipped: higher means more like the user.
+    pub fn action_scores(&self, actions: &[FeatureVector]) -> Vec<f64> {
+        let refs: Vec<&FeatureVector> = actions.iter().collect();
+        clipped(self.fitted.scores(&refs))
+    }
+
+    /// The calibrated score of a session made of `actions`.
+    pub fn score_session(&self, actions: &[FeatureVector]) -> SessionScore {
+        self.calibration.session(&self.action_scores(actions))
+    }
+
+    /// The decision for a session score: too few actions to judge, or the score against the
+    /// threshold (on the [0, 1] scale).
+    pub fn decide(score: &SessionScore, threshold: f64, min_actions: usize) -> Decision {
+        if score.actions < min_actions {
+            Decision::InsufficientData
+        } else if score.score >= threshold {
+            Decision::Accept
+        } else {
+            Decision::Reject
+        }
+    }
+
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    pub fn summary(&self) -> &ModelSummary {
+        &self.summary
+    }
+
+    /// The model as bytes in the current [`FORMAT_VERSION`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        let learner = match &self.fitted {
+            Fitted::Boosted(b) => StoredLearner::Boosted(
+                b.json_dump()
+                    .map_err(|e| ModelError::Corrupt(e.to_string()))?,
+            ),
+            Fitted::OneClass(m) => StoredLearner::OneClass(m.clone()),
+        };
+        let stored = Stored {
+            version: FORMAT_VERSION,
+            learner,
+            calibration: self.calibration.clone(),
+            summary: self.summary.clone(),
+        };
+        postcard::to_stdvec(&stored).map_err(|e| ModelError::Corrupt(e.to_string()))
+    }
+
+    /// Loads a model written by [`UserModel::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        let (version, _) = postcard::take_from_bytes::<u32>(bytes)
+            .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        if version != FORMAT_VERSION {
+            return Err(ModelError::Version { found: version });
+        }
+        let stored: Stored =
+            postcard::from_bytes(bytes).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let fitted = match stored.learner {
+            StoredLearner::Boosted(json) => Fitted::Boosted(Box::new(
+                forust_ml::GradientBooster::from_json(&json)
+                    .map_err(|e| ModelError::Corrupt(e.to_string()))?,
+            )),
+            StoredLearner::OneClass(m) => Fitted::OneClass(m),
+        };
+        Ok(Self {
+            fitted,
+            calibration: stored.calibration,
+            summary: stored.summary,
+        })
+    }
+}
+
+/// Fits the configured learner on genuine actions and a sample of each background user's.
+fn fit(
+    config: &TrainConfig,
+    genuine: &[&FeatureVector],
+    background: &[Vec<&FeatureVector>],
+    rng: &mut StdRng,
+) -> Result<Fitted, ModelError> {
+    match config.learner {
+        Learner::OneClass => Ok(Fitted::OneClass(OneClass::fit(genuine))),
+        Learner::Boosted => {
+            let quota = ((genuine.len() as f64 * config.negatives_per_genuine)
+                / background.len() as f64)
+                .ceil() as usize;
+            let mut impostor = Vec::with_capacity(quota * background.len());
+            for user in background {
+                if user.len() <= quota {
+                    impostor.extend(user.iter().copied());
+                } else {
+                    let mut picked = sample(rng, user.len(), quota).into_vec();
+                    picked.sort_unstable();
+                    impostor.extend(picked.into_iter().map(|i| user[i]));
+                }
+            }
+            Fitted::boosted(genuine, &impostor, &config.boosted, config.seed)
+                .map_err(|e| ModelError::Training(e.to_string()))
+        }
+    }
+}
+
+/// The `k`-th of `folds` contiguous blocks, and everything else.
+fn split_block<'a>(
+    items: &[&'a FeatureVector],
+    k: usize,
+    folds: usize,
+) -> (Vec<&'a FeatureVector>, Vec<&'a FeatureVector>) {
+    let (start, end) = (items.len() * k / folds, items.len() * (k + 1) / folds);
+    let mut rest = items[..start].to_vec();
+    rest.extend_from_slice(&items[end..]);
+    (rest, items[start..end].to_vec())
+}
+
+fn clipped(mut scores: Vec<f64>) -> Vec<f64> {
+    scores.iter_mut().for_each(|s| {
+        *s = if s.is_finite() {
+            s.clamp(-CLIP, CLIP)
+        } else {
+            0.0
+        }
+    });
+    scores
+}
+
+/// Every n-th score, so that at most `max` remain.
+fn thin(blocks: &[Vec<f64>], max: usize) -> Vec<f32> {
+    let all: Vec<f64> = blocks.iter().flatten().copied().collect();
+    let step = all.len().div_ceil(max).max(1);
+    all.into_iter().step_by(step).map(|v| v as f32).collect()
+}
