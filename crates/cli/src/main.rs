@@ -1,47 +1,20 @@
-use std::path::PathBuf;
+//! The `pointerprint` command: glue between the command line and the library crates.
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
-use pointerprint_eval::Silent;
-use pointerprint_model::TrainConfig;
+mod args;
+mod commands;
+mod progress;
 
-#[derive(Parser)]
-#[command(version, about = "Authentication by mouse dynamics")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use std::process::ExitCode;
 
-#[derive(Subcommand)]
-enum Command {
-    Eval {
-        #[arg(long)]
-        train: PathBuf,
-        #[arg(long)]
-        test: PathBuf,
-        #[arg(long)]
-        labels: Option<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-    },
-}
+use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Eval { train, test, labels, out } => {
-            let r = pointerprint_eval::challenge::run(&train, &test, labels.as_deref(), &TrainConfig::default(), &Silent)?;
-            std::fs::create_dir_all(&out)?;
-            let mut csv = String::from("filename,user,score\n");
-            for s in &r.sessions {
-                csv.push_str(&format!("{},{},{}\n", s.filename, s.user, s.score));
-            }
-            std::fs::write(out.join("scores.csv"), csv).context("writing scores")?;
-            println!("{}", serde_json::to_string_pretty(&r.metrics)?);
-            for u in &r.users {
-                println!("{} {:?} {:?}", u.user, u.metrics.as_ref().map(|m| (m.auc, m.eer)), u.expected_eer);
-            }
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
-    Ok(())
 }

@@ -6,6 +6,7 @@
 //! (or by the synthesiser); output is plain numbers.
 
 pub mod action;
+pub mod augment;
 pub mod event;
 pub mod features;
 pub mod geometry;

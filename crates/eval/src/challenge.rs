@@ -14,7 +14,7 @@ use pointerprint_model::{TrainConfig, UserModel};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::corpus::{User, read_users};
+use crate::corpus::read_users;
 use crate::metrics::{Metrics, Trial};
 use crate::{EvalError, Progress};
 
@@ -61,16 +61,16 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<ChallengeResult, EvalError> {
     let labels = labels.map(read_labels).transpose()?;
-    let training = read_users(train, progress)?;
-    let testing = read_users(test, progress)?;
+    let training = read_users(train, true, progress)?;
+    let testing = read_users(test, false, progress)?;
 
     progress.stage("training user models", training.len());
-    let actions: Vec<Vec<_>> = training.iter().map(User::actions).collect();
+    let actions: Vec<Vec<_>> = training.iter().map(|u| u.training_sessions().concat()).collect();
     let models: Vec<UserModel> = training
         .par_iter()
         .enumerate()
         .map(|(i, user)| {
-            let genuine: Vec<&[_]> = user.sessions.iter().map(|s| s.actions.as_slice()).collect();
+            let genuine = user.training_sessions();
             let population: Vec<&[_]> =
                 actions.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.as_slice()).collect();
             let model = UserModel::train(&genuine, &population, config)

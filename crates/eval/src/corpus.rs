@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use pointerprint_core::augment::{COARSE_INTERVAL_MS, resample};
 use pointerprint_core::{FeatureVector, extract};
 use pointerprint_formats::{read_file, session_files};
 use rayon::prelude::*;
@@ -15,6 +16,9 @@ pub struct Session {
     /// The file name, which the challenge's labels use as the session id.
     pub name: String,
     pub actions: Vec<FeatureVector>,
+    /// The actions of the session resampled coarsely, to train on beside the original
+    /// (see `pointerprint_core::augment`).
+    pub resampled: Vec<FeatureVector>,
 }
 
 /// One user's sessions, in file-name order (the order the recorders numbered them).
@@ -33,11 +37,18 @@ impl User {
     pub fn actions(&self) -> Vec<FeatureVector> {
         self.sessions.iter().flat_map(|s| s.actions.iter().copied()).collect()
     }
+
+    /// Training sequences: each session followed by its resampled copy, so a contiguous
+    /// block of them keeps a session and its copy together.
+    pub fn training_sessions(&self) -> Vec<&[FeatureVector]> {
+        self.sessions.iter().flat_map(|s| [s.actions.as_slice(), s.resampled.as_slice()]).collect()
+    }
 }
 
 /// Reads every user folder under `root` (each sub-folder is a user, its files searched
-/// recursively) and extracts features from every session, in parallel.
-pub fn read_users(root: &Path, progress: &dyn Progress) -> Result<Vec<User>, EvalError> {
+/// recursively) and extracts features from every session, in parallel; with `augment`, also
+/// from each session's resampled copy.
+pub fn read_users(root: &Path, augment: bool, progress: &dyn Progress) -> Result<Vec<User>, EvalError> {
     let layout = |message: String| EvalError::Layout { path: root.to_path_buf(), message };
     let mut folders: Vec<PathBuf> = std::fs::read_dir(root)
         .map_err(|e| layout(format!("cannot list users: {e}")))?
@@ -60,9 +71,12 @@ pub fn read_users(root: &Path, progress: &dyn Progress) -> Result<Vec<User>, Eva
             let sessions = files
                 .into_par_iter()
                 .map(|path| {
-                    let actions = extract(&read_file(&path)?);
+                    let recording = read_file(&path)?;
+                    let actions = extract(&recording);
+                    let resampled =
+                        if augment { extract(&resample(&recording, COARSE_INTERVAL_MS)) } else { Vec::new() };
                     progress.step();
-                    Ok(Session { name: file_name(&path), path, actions })
+                    Ok(Session { name: file_name(&path), path, actions, resampled })
                 })
                 .collect::<Result<Vec<_>, EvalError>>()?;
             Ok(User { name, sessions })

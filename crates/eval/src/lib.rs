@@ -7,6 +7,7 @@
 pub mod challenge;
 pub mod corpus;
 pub mod metrics;
+pub mod report;
 pub mod split;
 
 use std::path::PathBuf;

@@ -1,0 +1,115 @@
+//! Command-line arguments, validated into domain values before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(version, about = "Authentication by mouse dynamics", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train per-user models on recorded sessions and measure AUC, EER, ROC and DET.
+    Eval(EvalArgs),
+    /// Extract the features of every action of a session file or folder into a CSV.
+    Features(FeaturesArgs),
+    /// Write synthetic users in the challenge layout (training_files, test_files, labels.csv).
+    Synth(SynthArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// Training folders, test folders and labels, as in the Balabit challenge.
+    Challenge,
+    /// One folder of sessions per user: chronological 2/3 train, 1/3 test.
+    Split,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LearnerArg {
+    /// Gradient boosting against the other users (the default).
+    Boosted,
+    /// Cold start: the user's own actions only.
+    OneClass,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    #[arg(long, value_enum, default_value_t = Protocol::Challenge)]
+    pub protocol: Protocol,
+    /// Challenge: folder with one sub-folder of training sessions per user.
+    #[arg(long, value_parser = existing_dir, required_if_eq("protocol", "challenge"))]
+    pub train: Option<PathBuf>,
+    /// Challenge: folder with one sub-folder of test sessions per claimed user.
+    #[arg(long, value_parser = existing_dir, required_if_eq("protocol", "challenge"))]
+    pub test: Option<PathBuf>,
+    /// Challenge: `filename,is_illegal` labels of the test sessions.
+    #[arg(long, value_parser = existing_file)]
+    pub labels: Option<PathBuf>,
+    /// Split: folder with one sub-folder of sessions per user.
+    #[arg(long, value_parser = existing_dir, required_if_eq("protocol", "split"))]
+    pub data: Option<PathBuf>,
+    /// Where scores.csv, report.json and the plots go.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = LearnerArg::Boosted)]
+    pub learner: LearnerArg,
+    /// Boosting rounds per model.
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub iterations: u32,
+    /// Seed for every random choice, so runs repeat exactly.
+    #[arg(long, default_value_t = 0x5eed)]
+    pub seed: u64,
+}
+
+#[derive(Args)]
+pub struct FeaturesArgs {
+    /// A session file, or a folder searched recursively.
+    #[arg(long, value_parser = existing_path)]
+    pub input: PathBuf,
+    /// The CSV to write: one row per action.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Where to write the data set.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub users: u32,
+    /// Training sessions per user.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub sessions: u32,
+    /// Actions per training session.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub actions: u32,
+    /// Test sessions per user (about half of them impostors).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub tests: u32,
+    /// Actions per test session.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub test_actions: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn existing_dir(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if p.is_dir() { Ok(p) } else { Err(format!("{s} is not a folder")) }
+}
+
+fn existing_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if p.is_file() { Ok(p) } else { Err(format!("{s} is not a file")) }
+}
+
+fn existing_path(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    if p.exists() { Ok(p) } else { Err(format!("{s} does not exist")) }
+}

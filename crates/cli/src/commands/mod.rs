@@ -1,0 +1,15 @@
+//! One module per subcommand; each turns validated arguments into library calls.
+
+mod eval;
+mod features;
+mod synth;
+
+use crate::args::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Eval(args) => eval::run(args),
+        Command::Features(args) => features::run(args),
+        Command::Synth(args) => synth::run(args),
+    }
+}

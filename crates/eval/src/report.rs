@@ -1,0 +1,144 @@
+//! Writing evaluation results: scores, a JSON report and the plots a person looks at.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use pointerprint_plot::{Curve, det_png, roc_png, score_histogram_png};
+use serde::Serialize;
+
+use crate::challenge::ChallengeResult;
+use crate::metrics::{Metrics, Trial, operating_points};
+use crate::split::SplitResult;
+
+/// Why results could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Plot(#[from] pointerprint_plot::PlotError),
+    #[error("encoding the report: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn write(path: PathBuf, contents: impl AsRef<[u8]>) -> Result<(), ReportError> {
+    std::fs::write(&path, contents).map_err(|source| ReportError::Io { path, source })
+}
+
+/// The files written, for the CLI to list.
+pub struct Written(pub Vec<PathBuf>);
+
+/// Writes `scores.csv`, `report.json`, `roc.png`, `det.png` and `scores.png` for the
+/// challenge protocol.
+pub fn write_challenge(out: &Path, result: &ChallengeResult, seconds: f64) -> Result<Written, ReportError> {
+    create(out)?;
+    let mut csv = String::from("filename,user,score\n");
+    for s in &result.sessions {
+        let _ = writeln!(csv, "{},{},{}", s.filename, s.user, s.score);
+    }
+    write(out.join("scores.csv"), csv)?;
+
+    #[derive(Serialize)]
+    struct Report<'a> {
+        protocol: &'static str,
+        decision_unit: &'static str,
+        score: &'static str,
+        sessions: usize,
+        auc: Option<f64>,
+        eer: Option<f64>,
+        metrics: &'a Option<Metrics>,
+        without_cohort: Option<Metrics>,
+        users: &'a [crate::challenge::UserResult],
+        seconds: f64,
+    }
+    let own: Vec<Trial> = result
+        .sessions
+        .iter()
+        .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.own_score, impostor }))
+        .collect();
+    let report = Report {
+        protocol: "challenge",
+        decision_unit: "session",
+        score: "cohort-normalised mean action score; higher = more likely an impostor",
+        sessions: result.sessions.len(),
+        auc: result.metrics.as_ref().map(|m| m.auc),
+        eer: result.metrics.as_ref().map(|m| m.eer),
+        metrics: &result.metrics,
+        without_cohort: Metrics::of(&own),
+        users: &result.users,
+        seconds,
+    };
+    write(out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    let mut files = vec![out.join("scores.csv"), out.join("report.json")];
+
+    let labelled: Vec<Trial> = result
+        .sessions
+        .iter()
+        .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+        .collect();
+    if let Some(m) = &result.metrics {
+        let mut curves = vec![("all users".to_string(), labelled.clone())];
+        for u in &result.users {
+            let t: Vec<Trial> = result
+                .sessions
+                .iter()
+                .filter(|s| s.user == u.user)
+                .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+                .collect();
+            curves.push((u.user.clone(), t));
+        }
+        files.extend(plots(out, &curves, m, "sessions")?);
+    }
+    Ok(Written(files))
+}
+
+/// Writes `report.json` and plots for 10-action windows for the split protocol.
+pub fn write_split(out: &Path, result: &SplitResult, seconds: f64) -> Result<Written, ReportError> {
+    create(out)?;
+    #[derive(Serialize)]
+    struct Report<'a> {
+        protocol: &'static str,
+        decision_unit: &'static str,
+        users: &'a [String],
+        windows: &'a [crate::split::WindowResult],
+        seconds: f64,
+    }
+    let report = Report {
+        protocol: "split",
+        decision_unit: "windows of consecutive actions",
+        users: &result.users,
+        windows: &result.windows,
+        seconds,
+    };
+    write(out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    let mut files = vec![out.join("report.json")];
+    if let Some(m) = Metrics::of(&result.trials_10) {
+        let curves = vec![("10-action windows".to_string(), result.trials_10.clone())];
+        files.extend(plots(out, &curves, &m, "10-action windows")?);
+    }
+    Ok(Written(files))
+}
+
+fn create(out: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::Io { path: out.to_path_buf(), source })
+}
+
+/// ROC, DET and score-distribution plots; the first curve is the headline one.
+fn plots(out: &Path, curves: &[(String, Vec<Trial>)], headline: &Metrics, unit: &str) -> Result<Vec<PathBuf>, ReportError> {
+    let mut roc = Vec::new();
+    let mut det = Vec::new();
+    for (label, trials) in curves {
+        let points = operating_points(trials);
+        roc.push(Curve { label: label.clone(), points: points.iter().map(|p| (p.far, 1.0 - p.frr)).collect() });
+        det.push(Curve { label: label.clone(), points: points.iter().map(|p| (p.far, p.frr)).collect() });
+    }
+    let title = format!("AUC {:.4}, EER {:.2}% ({unit})", headline.auc, headline.eer * 100.0);
+    let (roc_path, det_path, hist_path) = (out.join("roc.png"), out.join("det.png"), out.join("scores.png"));
+    roc_png(&roc_path, &format!("ROC: {title}"), &roc)?;
+    det_png(&det_path, &format!("DET: {title}"), &det)?;
+    let (genuine, impostor): (Vec<&Trial>, Vec<&Trial>) = curves[0].1.iter().partition(|t| !t.impostor);
+    let g: Vec<f64> = genuine.iter().map(|t| t.score).collect();
+    let i: Vec<f64> = impostor.iter().map(|t| t.score).collect();
+    score_histogram_png(&hist_path, &format!("Score distributions ({unit}; higher = impostor)"), &g, &i, None)?;
+    Ok(vec![roc_path, det_path, hist_path])
+}
