@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(version, about = "Authentication by mouse dynamics", propagate_version = true)]
+#[command(
+    version,
+    about = "Authentication by mouse dynamics",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -19,6 +23,64 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Write synthetic users in the challenge layout (training_files, test_files, labels.csv).
     Synth(SynthArgs),
+    /// Run the authentication service (HTTP + WebSocket) on an embedded database.
+    Serve(ServeArgs),
+    /// Manage API keys in a data folder.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Enrol a user from recorded session files (any supported format).
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080, or POINTERPRINT_LISTEN).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Data folder (default ./pointerprint-data, or POINTERPRINT_DATA).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// A TOML configuration file; see `pointerprint_server::Config` for its keys.
+    #[arg(long, value_parser = existing_file)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (only its hash is stored).
+    Create {
+        #[arg(long, default_value = "pointerprint-data")]
+        data: PathBuf,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// May only post events (for web pages).
+    Ingest,
+    /// May also verify, train and read users.
+    Secret,
+    /// May also manage keys and settings.
+    Admin,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[arg(long, default_value = "pointerprint-data")]
+    pub data: PathBuf,
+    /// The user the sessions belong to.
+    #[arg(long)]
+    pub user: String,
+    /// Session files or folders (searched recursively).
+    #[arg(required = true, value_parser = existing_path)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,6 +95,8 @@ pub enum Protocol {
 pub enum LearnerArg {
     /// Gradient boosting against the other users (the default).
     Boosted,
+    /// Extremely randomised trees against the other users, for comparison.
+    Forest,
     /// Cold start: the user's own actions only.
     OneClass,
 }
@@ -101,15 +165,27 @@ pub struct SynthArgs {
 
 fn existing_dir(s: &str) -> Result<PathBuf, String> {
     let p = PathBuf::from(s);
-    if p.is_dir() { Ok(p) } else { Err(format!("{s} is not a folder")) }
+    if p.is_dir() {
+        Ok(p)
+    } else {
+        Err(format!("{s} is not a folder"))
+    }
 }
 
 fn existing_file(s: &str) -> Result<PathBuf, String> {
     let p = PathBuf::from(s);
-    if p.is_file() { Ok(p) } else { Err(format!("{s} is not a file")) }
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(format!("{s} is not a file"))
+    }
 }
 
 fn existing_path(s: &str) -> Result<PathBuf, String> {
     let p = PathBuf::from(s);
-    if p.exists() { Ok(p) } else { Err(format!("{s} does not exist")) }
+    if p.exists() {
+        Ok(p)
+    } else {
+        Err(format!("{s} does not exist"))
+    }
 }

@@ -42,6 +42,8 @@ pub struct UserResult {
     pub metrics: Option<Metrics>,
     /// The equal error rate the model's own calibration predicts for 1, 5, 10 and 20 actions.
     pub expected_eer: Option<[f64; 4]>,
+    /// Size of the stored model.
+    pub model_bytes: usize,
 }
 
 /// Everything the protocol produced.
@@ -65,16 +67,27 @@ pub fn run(
     let testing = read_users(test, false, progress)?;
 
     progress.stage("training user models", training.len());
-    let actions: Vec<Vec<_>> = training.iter().map(|u| u.training_sessions().concat()).collect();
+    let actions: Vec<Vec<_>> = training
+        .iter()
+        .map(|u| u.training_sessions().concat())
+        .collect();
     let models: Vec<UserModel> = training
         .par_iter()
         .enumerate()
         .map(|(i, user)| {
             let genuine = user.training_sessions();
-            let population: Vec<&[_]> =
-                actions.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.as_slice()).collect();
-            let model = UserModel::train(&genuine, &population, config)
-                .map_err(|source| EvalError::Model { user: user.name.clone(), source });
+            let population: Vec<&[_]> = actions
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, a)| a.as_slice())
+                .collect();
+            let model = UserModel::train(&genuine, &population, config).map_err(|source| {
+                EvalError::Model {
+                    user: user.name.clone(),
+                    source,
+                }
+            });
             progress.step();
             model
         })
@@ -89,7 +102,10 @@ pub fn run(
             });
         };
         for s in &user.sessions {
-            let normalized: Vec<f64> = models.iter().map(|m| m.score_session(&s.actions).normalized).collect();
+            let normalized: Vec<f64> = models
+                .iter()
+                .map(|m| m.score_session(&s.actions).normalized)
+                .collect();
             let own = normalized[index];
             let best_other = normalized
                 .iter()
@@ -100,7 +116,11 @@ pub fn run(
             sessions.push(ScoredSession {
                 filename: s.name.clone(),
                 user: user.name.clone(),
-                score: if best_other.is_finite() { best_other - own } else { -own },
+                score: if best_other.is_finite() {
+                    best_other - own
+                } else {
+                    -own
+                },
                 own_score: -own,
                 actions: s.actions.len(),
                 impostor: labels.as_ref().and_then(|l| l.get(&s.name).copied()),
@@ -112,7 +132,12 @@ pub fn run(
         sessions
             .iter()
             .filter(|s| user.is_none_or(|u| s.user == u))
-            .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+            .filter_map(|s| {
+                s.impostor.map(|impostor| Trial {
+                    score: s.score,
+                    impostor,
+                })
+            })
             .collect()
     };
     let users = training
@@ -124,26 +149,42 @@ pub fn run(
             test_sessions: sessions.iter().filter(|s| s.user == user.name).count(),
             metrics: Metrics::of(&trials(Some(&user.name))),
             expected_eer: model.summary().expected_eer,
+            model_bytes: model.to_bytes().map_or(0, |b| b.len()),
         })
         .collect();
-    Ok(ChallengeResult { metrics: Metrics::of(&trials(None)), sessions, users })
+    Ok(ChallengeResult {
+        metrics: Metrics::of(&trials(None)),
+        sessions,
+        users,
+    })
 }
 
 /// Reads `filename,is_illegal` labels (a header line is allowed).
 pub fn read_labels(path: &Path) -> Result<HashMap<String, bool>, EvalError> {
-    let bad = |message: String| EvalError::Layout { path: path.to_path_buf(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read labels: {e}")))?;
+    let bad = |message: String| EvalError::Layout {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read labels: {e}")))?;
     let mut labels = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || (i == 0 && line.starts_with("filename")) {
             continue;
         }
-        let (name, flag) = line.split_once(',').ok_or_else(|| bad(format!("line {}: expected filename,is_illegal", i + 1)))?;
+        let (name, flag) = line
+            .split_once(',')
+            .ok_or_else(|| bad(format!("line {}: expected filename,is_illegal", i + 1)))?;
         let impostor = match flag.trim() {
             "1" => true,
             "0" => false,
-            other => return Err(bad(format!("line {}: is_illegal must be 0 or 1, found {other:?}", i + 1))),
+            other => {
+                return Err(bad(format!(
+                    "line {}: is_illegal must be 0 or 1, found {other:?}",
+                    i + 1
+                )));
+            }
         };
         labels.insert(name.trim().to_string(), impostor);
     }

@@ -35,21 +35,34 @@ impl User {
 
     /// All actions in session order.
     pub fn actions(&self) -> Vec<FeatureVector> {
-        self.sessions.iter().flat_map(|s| s.actions.iter().copied()).collect()
+        self.sessions
+            .iter()
+            .flat_map(|s| s.actions.iter().copied())
+            .collect()
     }
 
     /// Training sequences: each session followed by its resampled copy, so a contiguous
     /// block of them keeps a session and its copy together.
     pub fn training_sessions(&self) -> Vec<&[FeatureVector]> {
-        self.sessions.iter().flat_map(|s| [s.actions.as_slice(), s.resampled.as_slice()]).collect()
+        self.sessions
+            .iter()
+            .flat_map(|s| [s.actions.as_slice(), s.resampled.as_slice()])
+            .collect()
     }
 }
 
 /// Reads every user folder under `root` (each sub-folder is a user, its files searched
 /// recursively) and extracts features from every session, in parallel; with `augment`, also
 /// from each session's resampled copy.
-pub fn read_users(root: &Path, augment: bool, progress: &dyn Progress) -> Result<Vec<User>, EvalError> {
-    let layout = |message: String| EvalError::Layout { path: root.to_path_buf(), message };
+pub fn read_users(
+    root: &Path,
+    augment: bool,
+    progress: &dyn Progress,
+) -> Result<Vec<User>, EvalError> {
+    let layout = |message: String| EvalError::Layout {
+        path: root.to_path_buf(),
+        message,
+    };
     let mut folders: Vec<PathBuf> = std::fs::read_dir(root)
         .map_err(|e| layout(format!("cannot list users: {e}")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -64,7 +77,10 @@ pub fn read_users(root: &Path, augment: bool, progress: &dyn Progress) -> Result
         let files = session_files(&folder)?;
         listed.push((file_name(&folder), files));
     }
-    progress.stage("reading sessions", listed.iter().map(|(_, f)| f.len()).sum());
+    progress.stage(
+        "reading sessions",
+        listed.iter().map(|(_, f)| f.len()).sum(),
+    );
     listed
         .into_par_iter()
         .map(|(name, files)| {
@@ -73,10 +89,18 @@ pub fn read_users(root: &Path, augment: bool, progress: &dyn Progress) -> Result
                 .map(|path| {
                     let recording = read_file(&path)?;
                     let actions = extract(&recording);
-                    let resampled =
-                        if augment { extract(&resample(&recording, COARSE_INTERVAL_MS)) } else { Vec::new() };
+                    let resampled = if augment {
+                        extract(&resample(&recording, COARSE_INTERVAL_MS))
+                    } else {
+                        Vec::new()
+                    };
                     progress.step();
-                    Ok(Session { name: file_name(&path), path, actions, resampled })
+                    Ok(Session {
+                        name: file_name(&path),
+                        path,
+                        actions,
+                        resampled,
+                    })
                 })
                 .collect::<Result<Vec<_>, EvalError>>()?;
             Ok(User { name, sessions })
@@ -85,9 +109,11 @@ pub fn read_users(root: &Path, augment: bool, progress: &dyn Progress) -> Result
 }
 
 fn is_hidden(p: &Path) -> bool {
-    p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    p.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }

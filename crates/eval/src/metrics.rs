@@ -35,7 +35,11 @@ pub struct Metrics {
 /// ROC area: the probability that a random impostor scores above a random genuine trial
 /// (ties count half). `None` without both classes.
 pub fn auc(trials: &[Trial]) -> Option<f64> {
-    let mut sorted: Vec<Trial> = trials.iter().copied().filter(|t| t.score.is_finite()).collect();
+    let mut sorted: Vec<Trial> = trials
+        .iter()
+        .copied()
+        .filter(|t| t.score.is_finite())
+        .collect();
     sorted.sort_by(|a, b| a.score.total_cmp(&b.score));
     let impostors = sorted.iter().filter(|t| t.impostor).count() as f64;
     let genuine = sorted.len() as f64 - impostors;
@@ -59,12 +63,20 @@ pub fn auc(trials: &[Trial]) -> Option<f64> {
 
 /// Every distinct operating point, from the strictest threshold to the most lenient.
 pub fn operating_points(trials: &[Trial]) -> Vec<OperatingPoint> {
-    let mut sorted: Vec<Trial> = trials.iter().copied().filter(|t| t.score.is_finite()).collect();
+    let mut sorted: Vec<Trial> = trials
+        .iter()
+        .copied()
+        .filter(|t| t.score.is_finite())
+        .collect();
     sorted.sort_by(|a, b| b.score.total_cmp(&a.score));
     let impostors = sorted.iter().filter(|t| t.impostor).count().max(1) as f64;
     let genuine = sorted.iter().filter(|t| !t.impostor).count().max(1) as f64;
     // Threshold above every score: nothing flagged.
-    let mut points = vec![OperatingPoint { threshold: f64::INFINITY, far: 1.0, frr: 0.0 }];
+    let mut points = vec![OperatingPoint {
+        threshold: f64::INFINITY,
+        far: 1.0,
+        frr: 0.0,
+    }];
     let (mut flagged_impostors, mut flagged_genuine) = (0.0, 0.0);
     let mut i = 0;
     while i < sorted.len() {
@@ -102,7 +114,11 @@ pub fn eer(points: &[OperatingPoint]) -> f64 {
 
 /// The lowest false-reject rate at a false-accept rate of at most `far`.
 pub fn frr_at_far(points: &[OperatingPoint], far: f64) -> f64 {
-    points.iter().filter(|p| p.far <= far).map(|p| p.frr).fold(1.0, f64::min)
+    points
+        .iter()
+        .filter(|p| p.far <= far)
+        .map(|p| p.frr)
+        .fold(1.0, f64::min)
 }
 
 impl Metrics {
@@ -124,8 +140,15 @@ mod tests {
     use super::*;
 
     fn trials(genuine: &[f64], impostor: &[f64]) -> Vec<Trial> {
-        let g = genuine.iter().map(|&score| Trial { score, impostor: false });
-        g.chain(impostor.iter().map(|&score| Trial { score, impostor: true })).collect()
+        let g = genuine.iter().map(|&score| Trial {
+            score,
+            impostor: false,
+        });
+        g.chain(impostor.iter().map(|&score| Trial {
+            score,
+            impostor: true,
+        }))
+        .collect()
     }
 
     #[test]

@@ -14,7 +14,10 @@ use crate::split::SplitResult;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Plot(#[from] pointerprint_plot::PlotError),
     #[error("encoding the report: {0}")]
@@ -30,7 +33,11 @@ pub struct Written(pub Vec<PathBuf>);
 
 /// Writes `scores.csv`, `report.json`, `roc.png`, `det.png` and `scores.png` for the
 /// challenge protocol.
-pub fn write_challenge(out: &Path, result: &ChallengeResult, seconds: f64) -> Result<Written, ReportError> {
+pub fn write_challenge(
+    out: &Path,
+    result: &ChallengeResult,
+    seconds: f64,
+) -> Result<Written, ReportError> {
     create(out)?;
     let mut csv = String::from("filename,user,score\n");
     for s in &result.sessions {
@@ -54,7 +61,12 @@ pub fn write_challenge(out: &Path, result: &ChallengeResult, seconds: f64) -> Re
     let own: Vec<Trial> = result
         .sessions
         .iter()
-        .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.own_score, impostor }))
+        .filter_map(|s| {
+            s.impostor.map(|impostor| Trial {
+                score: s.own_score,
+                impostor,
+            })
+        })
         .collect();
     let report = Report {
         protocol: "challenge",
@@ -74,7 +86,12 @@ pub fn write_challenge(out: &Path, result: &ChallengeResult, seconds: f64) -> Re
     let labelled: Vec<Trial> = result
         .sessions
         .iter()
-        .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+        .filter_map(|s| {
+            s.impostor.map(|impostor| Trial {
+                score: s.score,
+                impostor,
+            })
+        })
         .collect();
     if let Some(m) = &result.metrics {
         let mut curves = vec![("all users".to_string(), labelled.clone())];
@@ -83,7 +100,12 @@ pub fn write_challenge(out: &Path, result: &ChallengeResult, seconds: f64) -> Re
                 .sessions
                 .iter()
                 .filter(|s| s.user == u.user)
-                .filter_map(|s| s.impostor.map(|impostor| Trial { score: s.score, impostor }))
+                .filter_map(|s| {
+                    s.impostor.map(|impostor| Trial {
+                        score: s.score,
+                        impostor,
+                    })
+                })
                 .collect();
             curves.push((u.user.clone(), t));
         }
@@ -120,25 +142,54 @@ pub fn write_split(out: &Path, result: &SplitResult, seconds: f64) -> Result<Wri
 }
 
 fn create(out: &Path) -> Result<(), ReportError> {
-    std::fs::create_dir_all(out).map_err(|source| ReportError::Io { path: out.to_path_buf(), source })
+    std::fs::create_dir_all(out).map_err(|source| ReportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })
 }
 
 /// ROC, DET and score-distribution plots; the first curve is the headline one.
-fn plots(out: &Path, curves: &[(String, Vec<Trial>)], headline: &Metrics, unit: &str) -> Result<Vec<PathBuf>, ReportError> {
+fn plots(
+    out: &Path,
+    curves: &[(String, Vec<Trial>)],
+    headline: &Metrics,
+    unit: &str,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut roc = Vec::new();
     let mut det = Vec::new();
     for (label, trials) in curves {
         let points = operating_points(trials);
-        roc.push(Curve { label: label.clone(), points: points.iter().map(|p| (p.far, 1.0 - p.frr)).collect() });
-        det.push(Curve { label: label.clone(), points: points.iter().map(|p| (p.far, p.frr)).collect() });
+        roc.push(Curve {
+            label: label.clone(),
+            points: points.iter().map(|p| (p.far, 1.0 - p.frr)).collect(),
+        });
+        det.push(Curve {
+            label: label.clone(),
+            points: points.iter().map(|p| (p.far, p.frr)).collect(),
+        });
     }
-    let title = format!("AUC {:.4}, EER {:.2}% ({unit})", headline.auc, headline.eer * 100.0);
-    let (roc_path, det_path, hist_path) = (out.join("roc.png"), out.join("det.png"), out.join("scores.png"));
+    let title = format!(
+        "AUC {:.4}, EER {:.2}% ({unit})",
+        headline.auc,
+        headline.eer * 100.0
+    );
+    let (roc_path, det_path, hist_path) = (
+        out.join("roc.png"),
+        out.join("det.png"),
+        out.join("scores.png"),
+    );
     roc_png(&roc_path, &format!("ROC: {title}"), &roc)?;
     det_png(&det_path, &format!("DET: {title}"), &det)?;
-    let (genuine, impostor): (Vec<&Trial>, Vec<&Trial>) = curves[0].1.iter().partition(|t| !t.impostor);
+    let (genuine, impostor): (Vec<&Trial>, Vec<&Trial>) =
+        curves[0].1.iter().partition(|t| !t.impostor);
     let g: Vec<f64> = genuine.iter().map(|t| t.score).collect();
     let i: Vec<f64> = impostor.iter().map(|t| t.score).collect();
-    score_histogram_png(&hist_path, &format!("Score distributions ({unit}; higher = impostor)"), &g, &i, None)?;
+    score_histogram_png(
+        &hist_path,
+        &format!("Score distributions ({unit}; higher = impostor)"),
+        &g,
+        &i,
+        None,
+    )?;
     Ok(vec![roc_path, det_path, hist_path])
 }

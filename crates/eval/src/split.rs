@@ -40,7 +40,11 @@ pub struct SplitResult {
 }
 
 /// Runs the protocol on `dir` (one sub-folder per user).
-pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<SplitResult, EvalError> {
+pub fn run(
+    dir: &Path,
+    config: &TrainConfig,
+    progress: &dyn Progress,
+) -> Result<SplitResult, EvalError> {
     let users = read_users(dir, true, progress)?;
     if users.len() < 2 {
         return Err(EvalError::Layout {
@@ -54,7 +58,11 @@ pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<
             let mut actions = u.actions();
             let test = actions.split_off(actions.len() * 2 / 3);
             // Train on the resampled copy of the same first two thirds too.
-            let resampled: Vec<_> = u.sessions.iter().flat_map(|s| s.resampled.iter().copied()).collect();
+            let resampled: Vec<_> = u
+                .sessions
+                .iter()
+                .flat_map(|s| s.resampled.iter().copied())
+                .collect();
             actions.extend_from_slice(&resampled[..resampled.len() * 2 / 3]);
             (actions, test)
         })
@@ -65,10 +73,18 @@ pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<
         .par_iter()
         .enumerate()
         .map(|(i, user)| {
-            let population: Vec<&[_]> =
-                train.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| a.as_slice()).collect();
-            let model = UserModel::train(&[&train[i]], &population, config)
-                .map_err(|source| EvalError::Model { user: user.name.clone(), source });
+            let population: Vec<&[_]> = train
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, a)| a.as_slice())
+                .collect();
+            let model = UserModel::train(&[&train[i]], &population, config).map_err(|source| {
+                EvalError::Model {
+                    user: user.name.clone(),
+                    source,
+                }
+            });
             progress.step();
             model
         })
@@ -96,12 +112,25 @@ pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<
             for (actual, actions) in test.iter().enumerate() {
                 for w in 0..actions.len() / size {
                     let range = w * size..(w + 1) * size;
-                    let normalized = |m: usize| models[m].calibration().normalized(mean(&scores[m][actual][range.clone()]));
+                    let normalized = |m: usize| {
+                        models[m]
+                            .calibration()
+                            .normalized(mean(&scores[m][actual][range.clone()]))
+                    };
                     let own = normalized(claimed);
-                    let best_other = (0..models.len()).filter(|&m| m != claimed).map(normalized).fold(f64::NEG_INFINITY, f64::max);
+                    let best_other = (0..models.len())
+                        .filter(|&m| m != claimed)
+                        .map(normalized)
+                        .fold(f64::NEG_INFINITY, f64::max);
                     let impostor = actual != claimed;
-                    pooled.push(Trial { score: best_other - own, impostor });
-                    own_trials.push(Trial { score: -own, impostor });
+                    pooled.push(Trial {
+                        score: best_other - own,
+                        impostor,
+                    });
+                    own_trials.push(Trial {
+                        score: -own,
+                        impostor,
+                    });
                 }
             }
             if let Some(m) = Metrics::of(&own_trials) {
@@ -111,7 +140,9 @@ pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<
             }
             pooled_own.extend(own_trials);
         }
-        let (Some(metrics), Some(without_cohort)) = (Metrics::of(&pooled), Metrics::of(&pooled_own)) else {
+        let (Some(metrics), Some(without_cohort)) =
+            (Metrics::of(&pooled), Metrics::of(&pooled_own))
+        else {
             continue;
         };
         if size == 10 {
@@ -125,7 +156,11 @@ pub fn run(dir: &Path, config: &TrainConfig, progress: &dyn Progress) -> Result<
             mean_user_eer: eer_sum / counted.max(1) as f64,
         });
     }
-    Ok(SplitResult { users: users.iter().map(|u| u.name.clone()).collect(), windows, trials_10 })
+    Ok(SplitResult {
+        users: users.iter().map(|u| u.name.clone()).collect(),
+        windows,
+        trials_10,
+    })
 }
 
 fn mean(values: &[f64]) -> f64 {

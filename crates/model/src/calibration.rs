@@ -97,7 +97,9 @@ impl Calibration {
     /// A mean action score on the per-user scale of [`SessionScore::normalized`].
     pub fn normalized(&self, mean: f64) -> f64 {
         match self.impostor {
-            Some((mi, _)) => (mean - (self.genuine_mean + mi) / 2.0) / (self.genuine_mean - mi).max(1e-3),
+            Some((mi, _)) => {
+                (mean - (self.genuine_mean + mi) / 2.0) / (self.genuine_mean - mi).max(1e-3)
+            }
             None => (mean - self.genuine_mean) / self.genuine_sd,
         }
     }

@@ -5,6 +5,7 @@ use forust_ml::objective::ObjectiveType;
 use pointerprint_core::FeatureVector;
 use serde::{Deserialize, Serialize};
 
+use crate::forest::Forest;
 use crate::matrix::ColumnMajor;
 use crate::one_class::OneClass;
 
@@ -14,6 +15,8 @@ use crate::one_class::OneClass;
 pub enum Learner {
     /// Gradient-boosted trees separating the user from a background population.
     Boosted,
+    /// Extremely randomised trees against a background population, for comparison.
+    Forest,
     /// Distance from the user's own typical actions; needs no population (cold start).
     OneClass,
 }
@@ -59,6 +62,7 @@ impl Default for BoostedParams {
 /// A fitted action classifier. Its raw score is higher for actions more like the user's.
 pub(crate) enum Fitted {
     Boosted(Box<GradientBooster>),
+    Forest(Forest),
     OneClass(OneClass),
 }
 
@@ -102,6 +106,7 @@ impl Fitted {
                 let x = ColumnMajor::new(actions);
                 b.predict(&x.as_forust(), false)
             }
+            Fitted::Forest(f) => actions.iter().map(|a| f.score(a)).collect(),
             Fitted::OneClass(m) => actions.iter().map(|a| m.score(a)).collect(),
         }
     }

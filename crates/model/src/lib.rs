@@ -8,11 +8,13 @@
 //! Architecture invariant: no I/O and no async; models go in and out as bytes.
 
 mod calibration;
+mod forest;
 mod learner;
 mod matrix;
 mod one_class;
 mod user_model;
 
 pub use calibration::{Calibration, Decision, SessionScore};
+pub use forest::ForestParams;
 pub use learner::{BoostedParams, Learner};
 pub use user_model::{FORMAT_VERSION, ModelError, ModelSummary, TrainConfig, UserModel};

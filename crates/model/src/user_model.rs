@@ -1,12 +1,13 @@
 //! Training, scoring and storing one user's model.
 
 use pointerprint_core::FeatureVector;
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
+use rand::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::{Calibration, Decision, SessionScore};
+use crate::forest::{Forest, ForestParams};
 use crate::learner::{BoostedParams, Fitted, Learner};
 use crate::one_class::OneClass;
 
@@ -21,6 +22,7 @@ const CLIP: f64 = 6.0;
 pub struct TrainConfig {
     pub learner: Learner,
     pub boosted: BoostedParams,
+    pub forest: ForestParams,
     /// Folds for the out-of-fold scores the calibration is fitted on.
     pub folds: usize,
     /// Background actions sampled per genuine action.
@@ -38,6 +40,7 @@ impl Default for TrainConfig {
         Self {
             learner: Learner::Boosted,
             boosted: BoostedParams::default(),
+            forest: ForestParams::default(),
             folds: 3,
             negatives_per_genuine: 1.5,
             min_actions: 60,
@@ -95,6 +98,7 @@ struct Stored {
 enum StoredLearner {
     /// forust's own JSON dump: its serde layout is not symmetric under compact formats.
     Boosted(String),
+    Forest(Forest),
     OneClass(OneClass),
 }
 
@@ -123,7 +127,7 @@ impl UserModel {
             .copied()
             .filter(|p| !p.is_empty())
             .collect();
-        if config.learner == Learner::Boosted && population.is_empty() {
+        if config.learner != Learner::OneClass && population.is_empty() {
             return Err(ModelError::NoPopulation);
         }
         let folds = config.folds.max(2);
@@ -210,6 +214,7 @@ impl UserModel {
                 b.json_dump()
                     .map_err(|e| ModelError::Corrupt(e.to_string()))?,
             ),
+            Fitted::Forest(f) => StoredLearner::Forest(f.clone()),
             Fitted::OneClass(m) => StoredLearner::OneClass(m.clone()),
         };
         let stored = Stored {
@@ -235,6 +240,7 @@ impl UserModel {
                 forust_ml::GradientBooster::from_json(&json)
                     .map_err(|e| ModelError::Corrupt(e.to_string()))?,
             )),
+            StoredLearner::Forest(f) => Fitted::Forest(f),
             StoredLearner::OneClass(m) => Fitted::OneClass(m),
         };
         Ok(Self {
@@ -254,7 +260,7 @@ fn fit(
 ) -> Result<Fitted, ModelError> {
     match config.learner {
         Learner::OneClass => Ok(Fitted::OneClass(OneClass::fit(genuine))),
-        Learner::Boosted => {
+        Learner::Boosted | Learner::Forest => {
             let quota = ((genuine.len() as f64 * config.negatives_per_genuine)
                 / background.len() as f64)
                 .ceil() as usize;
@@ -268,6 +274,14 @@ fn fit(
                     impostor.extend(picked.into_iter().map(|i| user[i]));
                 }
             }
+            if config.learner == Learner::Forest {
+                return Ok(Fitted::Forest(Forest::fit(
+                    genuine,
+                    &impostor,
+                    &config.forest,
+                    rng.next_u64(),
+                )));
+            }
             Fitted::boosted(genuine, &impostor, &config.boosted, config.seed)
                 .map_err(|e| ModelError::Training(e.to_string()))
         }
@@ -280,7 +294,12 @@ fn thin_out<T>(items: Vec<T>, max: usize) -> Vec<T> {
         return items;
     }
     let n = items.len();
-    items.into_iter().enumerate().filter(|(i, _)| i * max / n != (i + 1) * max / n).map(|(_, x)| x).collect()
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i * max / n != (i + 1) * max / n)
+        .map(|(_, x)| x)
+        .collect()
 }
 
 /// The `k`-th of `folds` contiguous blocks, and everything else.

@@ -9,7 +9,13 @@ fn actions(style: &MotorStyle, seed: u64, n: usize) -> Vec<FeatureVector> {
 }
 
 fn quick() -> TrainConfig {
-    TrainConfig { boosted: BoostedParams { iterations: 40, ..BoostedParams::default() }, ..TrainConfig::default() }
+    TrainConfig {
+        boosted: BoostedParams {
+            iterations: 40,
+            ..BoostedParams::default()
+        },
+        ..TrainConfig::default()
+    }
 }
 
 struct World {
@@ -19,13 +25,22 @@ struct World {
 
 fn world() -> World {
     let styles: Vec<MotorStyle> = (0..4).map(|i| MotorStyle::from_seed(100 + i)).collect();
-    let training = styles.iter().enumerate().map(|(i, s)| actions(s, i as u64, 250)).collect();
+    let training = styles
+        .iter()
+        .enumerate()
+        .map(|(i, s)| actions(s, i as u64, 250))
+        .collect();
     World { styles, training }
 }
 
 fn train(w: &World, user: usize, config: &TrainConfig) -> Result<UserModel, ModelError> {
-    let population: Vec<&[FeatureVector]> =
-        w.training.iter().enumerate().filter(|(j, _)| *j != user).map(|(_, a)| a.as_slice()).collect();
+    let population: Vec<&[FeatureVector]> = w
+        .training
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != user)
+        .map(|(_, a)| a.as_slice())
+        .collect();
     UserModel::train(&[&w.training[user]], &population, config)
 }
 
@@ -36,12 +51,21 @@ fn genuine_sessions_outscore_impostors() {
     let genuine = model.score_session(&actions(&w.styles[0], 900, 40));
     for other in 1..4 {
         let impostor = model.score_session(&actions(&w.styles[other], 900 + other as u64, 40));
-        assert!(genuine.normalized > impostor.normalized, "user {other}: {genuine:?} vs {impostor:?}");
+        assert!(
+            genuine.normalized > impostor.normalized,
+            "user {other}: {genuine:?} vs {impostor:?}"
+        );
         assert!(genuine.evidence > impostor.evidence);
     }
-    let threshold = model.calibration().threshold_for_far(0.01, genuine.actions).unwrap();
+    let threshold = model
+        .calibration()
+        .threshold_for_far(0.01, genuine.actions)
+        .unwrap();
     assert_eq!(UserModel::decide(&genuine, threshold, 5), Decision::Accept);
-    assert_eq!(UserModel::decide(&genuine, threshold, 1000), Decision::InsufficientData);
+    assert_eq!(
+        UserModel::decide(&genuine, threshold, 1000),
+        Decision::InsufficientData
+    );
     let summary = model.summary();
     assert_eq!(summary.background_users, 3);
     assert!(summary.expected_eer.unwrap()[3] < summary.expected_eer.unwrap()[0]);
@@ -56,7 +80,10 @@ fn models_round_trip_bit_exactly_and_stay_small() {
     let loaded = UserModel::from_bytes(&bytes).unwrap();
     let probe = actions(&w.styles[2], 77, 30);
     let (a, b) = (model.action_scores(&probe), loaded.action_scores(&probe));
-    assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     assert_eq!(model.calibration(), loaded.calibration());
     assert_eq!(loaded.to_bytes().unwrap(), bytes);
 }
@@ -75,30 +102,54 @@ fn damaged_or_foreign_bytes_are_refused() {
     let bytes = train(&w, 0, &quick()).unwrap().to_bytes().unwrap();
     let mut newer = bytes.clone();
     newer[0] = 9;
-    assert!(matches!(UserModel::from_bytes(&newer), Err(ModelError::Version { found: 9 })));
-    assert!(matches!(UserModel::from_bytes(&bytes[..bytes.len() / 2]), Err(ModelError::Corrupt(_))));
-    assert!(matches!(UserModel::from_bytes(&[]), Err(ModelError::Corrupt(_))));
+    assert!(matches!(
+        UserModel::from_bytes(&newer),
+        Err(ModelError::Version { found: 9 })
+    ));
+    assert!(matches!(
+        UserModel::from_bytes(&bytes[..bytes.len() / 2]),
+        Err(ModelError::Corrupt(_))
+    ));
+    assert!(matches!(
+        UserModel::from_bytes(&[]),
+        Err(ModelError::Corrupt(_))
+    ));
 }
 
 #[test]
 fn too_little_data_or_no_population_is_an_error() {
     let w = world();
     let few = &w.training[0][..10];
-    let err = UserModel::train(&[few], &[&w.training[1]], &quick()).err().unwrap();
-    assert!(matches!(err, ModelError::NotEnoughData { have: 10, .. }), "{err}");
-    let err = UserModel::train(&[&w.training[0]], &[], &quick()).err().unwrap();
+    let err = UserModel::train(&[few], &[&w.training[1]], &quick())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, ModelError::NotEnoughData { have: 10, .. }),
+        "{err}"
+    );
+    let err = UserModel::train(&[&w.training[0]], &[], &quick())
+        .err()
+        .unwrap();
     assert!(matches!(err, ModelError::NoPopulation));
 }
 
 #[test]
 fn one_class_model_needs_no_population() {
     let w = world();
-    let config = TrainConfig { learner: Learner::OneClass, ..quick() };
+    let config = TrainConfig {
+        learner: Learner::OneClass,
+        ..quick()
+    };
     let model = UserModel::train(&[&w.training[0]], &[], &config).unwrap();
     assert!(model.calibration().impostor.is_none());
     let genuine = model.score_session(&actions(&w.styles[0], 500, 60));
-    let others: Vec<f64> =
-        (1..4).map(|u| model.score_session(&actions(&w.styles[u], 500 + u as u64, 60)).normalized).collect();
+    let others: Vec<f64> = (1..4)
+        .map(|u| {
+            model
+                .score_session(&actions(&w.styles[u], 500 + u as u64, 60))
+                .normalized
+        })
+        .collect();
     let mean_other = others.iter().sum::<f64>() / others.len() as f64;
     assert!(genuine.normalized > mean_other, "{genuine:?} vs {others:?}");
     let loaded = UserModel::from_bytes(&model.to_bytes().unwrap()).unwrap();

@@ -7,7 +7,9 @@
 //! population whose traits overlap, as real people's do; [`session`] writes one session of that
 //! person, jittered a little per session like day-to-day variation.
 //!
-//! Everything is deterministic for its seeds, on any platform with IEEE 754 `f64` maths.
+//! Everything is deterministic for its seeds. The random streams are ChaCha8, stable across
+//! rand versions; results could still differ in the last bits between platforms whose maths
+//! libraries round `exp`, `sin` or `powf` differently.
 
 mod motion;
 mod random;

@@ -12,9 +12,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let config = TrainConfig {
         learner: match args.learner {
             LearnerArg::Boosted => Learner::Boosted,
+            LearnerArg::Forest => Learner::Forest,
             LearnerArg::OneClass => Learner::OneClass,
         },
-        boosted: BoostedParams { iterations: args.iterations as usize, ..BoostedParams::default() },
+        boosted: BoostedParams {
+            iterations: args.iterations as usize,
+            ..BoostedParams::default()
+        },
         seed: args.seed,
         ..TrainConfig::default()
     };
@@ -22,18 +26,37 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let bars = Bars::default();
     let written = match args.protocol {
         Protocol::Challenge => {
-            let (train, test) = (args.train.context("--train is required")?, args.test.context("--test is required")?);
+            let (train, test) = (
+                args.train.context("--train is required")?,
+                args.test.context("--test is required")?,
+            );
             let result = challenge::run(&train, &test, args.labels.as_deref(), &config, &bars)?;
             drop(bars);
             let seconds = started.elapsed().as_secs_f64();
-            println!("{} test sessions scored against {} user models in {seconds:.1} s", result.sessions.len(), result.users.len());
+            println!(
+                "{} test sessions scored against {} user models in {seconds:.1} s",
+                result.sessions.len(),
+                result.users.len()
+            );
             match &result.metrics {
                 Some(m) => {
                     print_metrics("all sessions", m);
-                    println!("\n{:<12} {:>8} {:>8} {:>9} {:>9}", "user", "AUC", "EER", "sessions", "actions");
+                    println!(
+                        "\n{:<12} {:>8} {:>8} {:>9} {:>9}",
+                        "user", "AUC", "EER", "sessions", "actions"
+                    );
                     for u in &result.users {
-                        let (auc, eer) = u.metrics.as_ref().map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
-                        println!("{:<12} {auc:>8.4} {:>7.2}% {:>9} {:>9}", u.user, eer * 100.0, u.test_sessions, u.training_actions);
+                        let (auc, eer) = u
+                            .metrics
+                            .as_ref()
+                            .map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
+                        println!(
+                            "{:<12} {auc:>8.4} {:>7.2}% {:>9} {:>9}",
+                            u.user,
+                            eer * 100.0,
+                            u.test_sessions,
+                            u.training_actions
+                        );
                     }
                 }
                 None => println!("no labels for the test sessions: scores written, no error rates"),
@@ -45,8 +68,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let result = split::run(&data, &config, &bars)?;
             drop(bars);
             let seconds = started.elapsed().as_secs_f64();
-            println!("{} users, chronological 2/3 train, 1/3 test, in {seconds:.1} s\n", result.users.len());
-            println!("{:>8} {:>8} {:>8} {:>15} {:>15}", "actions", "AUC", "EER", "AUC (no cohort)", "EER (no cohort)");
+            println!(
+                "{} users, chronological 2/3 train, 1/3 test, in {seconds:.1} s\n",
+                result.users.len()
+            );
+            println!(
+                "{:>8} {:>8} {:>8} {:>15} {:>15}",
+                "actions", "AUC", "EER", "AUC (no cohort)", "EER (no cohort)"
+            );
             for w in &result.windows {
                 println!(
                     "{:>8} {:>8.4} {:>7.2}% {:>15.4} {:>14.2}%",
@@ -75,7 +104,10 @@ fn print_metrics(what: &str, m: &Metrics) {
         m.genuine,
         m.impostors
     );
-    let rates: Vec<String> =
-        m.frr_at_far.iter().map(|(far, frr)| format!("FRR {:.1}% at FAR {:.0}%", frr * 100.0, far * 100.0)).collect();
+    let rates: Vec<String> = m
+        .frr_at_far
+        .iter()
+        .map(|(far, frr)| format!("FRR {:.1}% at FAR {:.0}%", frr * 100.0, far * 100.0))
+        .collect();
     println!("  {}", rates.join(", "));
 }

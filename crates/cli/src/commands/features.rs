@@ -9,7 +9,8 @@ use crate::args::FeaturesArgs;
 
 pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
     let files = session_files(&args.input)?;
-    let file = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let mut out = BufWriter::new(file);
     write!(out, "file,action")?;
     for name in FEATURE_NAMES {
@@ -31,7 +32,12 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    out.flush().with_context(|| format!("writing {}", args.out.display()))?;
-    println!("{actions} actions from {} files written to {}", files.len(), args.out.display());
+    out.flush()
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "{actions} actions from {} files written to {}",
+        files.len(),
+        args.out.display()
+    );
     Ok(())
 }

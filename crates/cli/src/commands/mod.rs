@@ -2,6 +2,9 @@
 
 mod eval;
 mod features;
+mod import;
+mod keys;
+mod serve;
 mod synth;
 
 use crate::args::{Cli, Command};
@@ -11,5 +14,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Features(args) => features::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Keys { command } => keys::run(command),
+        Command::Import(args) => import::run(args),
     }
 }

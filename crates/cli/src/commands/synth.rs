@@ -22,13 +22,24 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         let user = format!("user{}", u + 1);
         for s in 0..args.sessions {
             let rec = session(style, next_seed(), args.actions as usize);
-            write_session(&args.out.join("training_files").join(&user).join(format!("session_{u}_{s}")), &rec)?;
+            write_session(
+                &args
+                    .out
+                    .join("training_files")
+                    .join(&user)
+                    .join(format!("session_{u}_{s}")),
+                &rec,
+            )?;
         }
         for t in 0..args.tests {
             // Odd test sessions are impostors: the other users take turns.
             let impostor = t % 2 == 1;
             let offset = 1 + (t as usize / 2) % (styles.len() - 1);
-            let actor = if impostor { &styles[(u + offset) % styles.len()] } else { style };
+            let actor = if impostor {
+                &styles[(u + offset) % styles.len()]
+            } else {
+                style
+            };
             let name = format!("session_{u}_test_{t}");
             let rec = session(actor, next_seed(), args.test_actions as usize);
             write_session(&args.out.join("test_files").join(&user).join(&name), &rec)?;
@@ -36,7 +47,11 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         }
     }
     std::fs::write(args.out.join("labels.csv"), labels).context("writing labels.csv")?;
-    println!("{} synthetic users written to {}", args.users, args.out.display());
+    println!(
+        "{} synthetic users written to {}",
+        args.users,
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -47,6 +62,7 @@ fn write_session(path: &Path, recording: &pointerprint_core::Recording) -> anyho
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = BufWriter::new(file);
     write_csv(recording, CsvFlavour::FiveColumn, &mut out)?;
-    out.flush().with_context(|| format!("writing {}", path.display()))?;
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -1,0 +1,50 @@
+use anyhow::Context;
+use pointerprint_formats::{read_file, session_files};
+use pointerprint_server::Config;
+use pointerprint_storage::{Inserted, NewBatch};
+
+use crate::args::ImportArgs;
+
+/// Stores each file as one session of the user (session id: the file name), so the
+/// service's trainer enrols the user from them.
+pub fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let config = Config {
+        data_dir: args.data.clone(),
+        ..Config::load(None)?
+    };
+    let mut files = Vec::new();
+    for path in &args.files {
+        files.extend(session_files(path)?);
+    }
+    let recordings = files
+        .iter()
+        .map(|f| Ok((f, read_file(f)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = pointerprint_server::startup::open_store(&config).await?;
+        let (mut stored, mut events) = (0, 0);
+        for (path, recording) in &recordings {
+            let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let session_id = format!("import:{}:{name}", args.user);
+            let batch = NewBatch {
+                user_id: &args.user,
+                session_id: &session_id,
+                seq: 0,
+                received_ms: pointerprint_server::startup::now_ms(),
+                events: &recording.events,
+                screen: recording.screen,
+            };
+            if matches!(store.insert_batch(&batch).await?, Inserted::Stored) {
+                stored += 1;
+                events += recording.events.len();
+            }
+        }
+        let id = store.enqueue_training(&args.user).await?;
+        println!(
+            "{stored} sessions ({events} events) stored for {}; training job {id} queued (runs when the service runs)",
+            args.user
+        );
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,104 @@
+//! Service configuration: documented defaults, overridden by a TOML file, then by
+//! environment variables, then by command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `pointerprint serve` can be told at start-up.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`; env `POINTERPRINT_LISTEN`.
+    pub listen: SocketAddr,
+    /// Folder of the embedded database and the encryption key. Default
+    /// `./pointerprint-data`; env `POINTERPRINT_DATA`.
+    pub data_dir: PathBuf,
+    /// Encryption key file (64 hex characters, created with mode 0600 on first start).
+    /// Default `DATA_DIR/encryption.key`. The key itself may instead come from the env
+    /// variable `POINTERPRINT_ENCRYPTION_KEY`.
+    pub key_file: Option<PathBuf>,
+    /// Largest request body in bytes; larger ones get 413. Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Most events in one batch. Default 5,000.
+    pub max_batch_events: usize,
+    /// Most events sent inline to `/v1/verify` (a whole session at once). Default 50,000.
+    pub max_verify_events: usize,
+    /// Origins allowed to post events cross-origin (ingest endpoints only); `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Users without a model are queued for training once they have sent this many events
+    /// (about two minutes of ordinary mouse use). Default 6,000.
+    pub auto_train_events: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("pointerprint-data"),
+            key_file: None,
+            max_body_bytes: 1 << 20,
+            max_batch_events: 5_000,
+            max_verify_events: 50_000,
+            cors_origins: vec!["*".into()],
+            auto_train_events: 6_000,
+        }
+    }
+}
+
+/// A configuration that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: {error}", path.display())]
+    Parse {
+        path: PathBuf,
+        error: toml::de::Error,
+    },
+    #[error("environment variable {name}: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    error,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    error,
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Ok(listen) = std::env::var("POINTERPRINT_LISTEN") {
+            config.listen = listen.parse().map_err(|e| ConfigError::Env {
+                name: "POINTERPRINT_LISTEN",
+                message: format!("{listen:?} is not an address: {e}"),
+            })?;
+        }
+        if let Ok(dir) = std::env::var("POINTERPRINT_DATA") {
+            config.data_dir = PathBuf::from(dir);
+        }
+        Ok(config)
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("encryption.key"))
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("pointerprint.db")
+    }
+}

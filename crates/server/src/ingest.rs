@@ -1,0 +1,130 @@
+//! Validating and storing event batches, whatever endpoint they came through.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use pointerprint_core::{EventKind, Recording};
+use pointerprint_storage::{Inserted, NewBatch};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Longest user or session id.
+const MAX_ID_LEN: usize = 128;
+/// Coordinates beyond this many pixels are not a screen position.
+const MAX_COORDINATE: f64 = 1.0e6;
+
+/// A JSON body, parsed with an error that says where it went wrong; too large a body is 413.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the request body is over the size limit",
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", e.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))
+}
+
+/// Checks a user or session id: 1 to 128 characters, none of them a control character.
+pub fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.chars().count() > MAX_ID_LEN {
+        return Err(ApiError::bad_request(
+            "invalid_id",
+            format!("{what} must be 1 to {MAX_ID_LEN} characters"),
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_id",
+            format!("{what} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a batch of events: not empty, within the size limit, finite plausible values,
+/// times not going backwards.
+pub fn check_events(recording: &Recording, max_events: usize) -> Result<(), ApiError> {
+    let events = &recording.events;
+    if events.len() > max_events {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_events",
+            format!("{} events in one batch; at most {max_events}", events.len()),
+        ));
+    }
+    for (i, e) in events.iter().enumerate() {
+        let bad = |m: String| ApiError::bad_request("invalid_event", format!("events[{i}]: {m}"));
+        if !e.t.is_finite() || e.t < 0.0 {
+            return Err(bad(format!("time {} is not a non-negative number", e.t)));
+        }
+        if !(e.x.is_finite() && e.y.is_finite())
+            || e.x.abs() > MAX_COORDINATE
+            || e.y.abs() > MAX_COORDINATE
+        {
+            return Err(bad(format!(
+                "position ({}, {}) is not on a screen",
+                e.x, e.y
+            )));
+        }
+        if let EventKind::Wheel { dx, dy } = e.kind {
+            if !(dx.is_finite() && dy.is_finite()) {
+                return Err(bad("wheel delta is not finite".into()));
+            }
+        }
+        if i > 0 && e.t < events[i - 1].t {
+            return Err(bad(format!(
+                "time {} is before the previous event's {}",
+                e.t,
+                events[i - 1].t
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Stores a checked batch; `true` if it was new.
+pub async fn store_batch(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    seq: i64,
+    recording: &Recording,
+) -> Result<bool, ApiError> {
+    let batch = NewBatch {
+        user_id,
+        session_id,
+        seq,
+        received_ms: now_ms(),
+        events: &recording.events,
+        screen: recording.screen,
+    };
+    let stored = matches!(state.store.insert_batch(&batch).await?, Inserted::Stored);
+    if stored {
+        metrics::counter!("pointerprint_events_ingested_total")
+            .increment(recording.events.len() as u64);
+    }
+    Ok(stored)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,45 @@
+use axum::Json;
+use axum::extract::{Query, State};
+use pointerprint_storage::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::check_id;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct Params {
+    user_id: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/decisions?user_id=&limit=`: the audit log, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    if let Some(user) = &params.user_id {
+        check_id("user_id", user)?;
+    }
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let decisions = state
+        .store
+        .decisions(params.user_id.as_deref(), limit)
+        .await?;
+    let decisions: Vec<Value> = decisions
+        .into_iter()
+        .map(|d| {
+            let reasons: Value = serde_json::from_str(&d.reasons_json).unwrap_or_else(|_| json!([]));
+            json!({
+                "id": d.id, "user_id": d.user_id, "session_id": d.session_id, "decision": d.decision,
+                "score": d.score, "threshold": d.threshold, "actions": d.actions, "reasons": reasons,
+                "created_ms": d.created_ms,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"decisions": decisions})))
+}

@@ -1,0 +1,56 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use pointerprint_formats::{NativeEvent, NativeRecording, NativeScreen};
+use pointerprint_storage::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::{JsonBody, check_events, check_id, store_batch};
+use crate::state::AppState;
+
+/// `POST /v1/events`: one batch of a session, in pointerprint's event format.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    user_id: String,
+    session_id: String,
+    seq: u32,
+    events: Vec<NativeEvent>,
+    #[serde(default)]
+    screen: Option<NativeScreen>,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(batch): JsonBody<Batch>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Role::Ingest)?;
+    check_id("user_id", &batch.user_id)?;
+    check_id("session_id", &batch.session_id)?;
+    let recording = NativeRecording {
+        screen: batch.screen,
+        events: batch.events,
+    }
+    .to_recording();
+    check_events(&recording, state.config.max_batch_events)?;
+    let stored = store_batch(
+        &state,
+        &batch.user_id,
+        &batch.session_id,
+        i64::from(batch.seq),
+        &recording,
+    )
+    .await?;
+    if stored {
+        super::stream::after_ingest(&state, &batch.user_id, &batch.session_id).await;
+    }
+    let accepted = recording.events.len();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": accepted, "duplicate": !stored})),
+    ))
+}

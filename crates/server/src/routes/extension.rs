@@ -1,0 +1,64 @@
+//! `POST /save-mouse-data?user_id=..&session_id=..[&key=..]`: the original browser
+//! extension's payload, so that extension works unchanged apart from its URL. It sets no
+//! headers, so the ingest key may come as the `key` query parameter.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use pointerprint_formats::{Format, parse_as};
+use pointerprint_storage::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::ingest::{check_events, check_id, store_batch};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct Params {
+    user_id: String,
+    session_id: String,
+    key: Option<String>,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let caller = authenticate(&state, bearer.or(params.key.as_deref())).await?;
+    caller.require(Role::Ingest)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is over the size limit",
+            )
+        } else {
+            ApiError::bad_request("unreadable_body", e.body_text())
+        }
+    })?;
+    check_id("user_id", &params.user_id)?;
+    check_id("session_id", &params.session_id)?;
+    let recording = parse_as(&body, Format::ExtensionJson)
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    check_events(&recording, state.config.max_batch_events)?;
+    // The extension numbers nothing: its batches are keyed by their content's first time.
+    let seq = recording.events.first().map_or(0, |e| e.t as i64);
+    let stored = store_batch(&state, &params.user_id, &params.session_id, seq, &recording).await?;
+    if stored {
+        super::stream::after_ingest(&state, &params.user_id, &params.session_id).await;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": recording.events.len(), "duplicate": !stored})),
+    ))
+}

@@ -1,0 +1,19 @@
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Liveness and readiness: answers 200 only when the database answers.
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.store.settings().await?;
+    Ok(Json(
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+    ))
+}
+
+/// Prometheus metrics in the text exposition format.
+pub async fn metrics(State(state): State<AppState>) -> String {
+    state.metrics.render()
+}

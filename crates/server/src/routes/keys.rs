@@ -1,0 +1,64 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pointerprint_storage::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::JsonBody;
+use crate::startup::{hash_key, new_key};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    name: String,
+    role: Role,
+}
+
+/// `POST /v1/keys`: a new key, shown once; only its hash is kept.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<NewKey>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Role::Admin)?;
+    if request.name.is_empty()
+        || request.name.len() > 100
+        || request.name.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name must be 1 to 100 printable characters",
+        ));
+    }
+    let key = new_key(request.role);
+    let record = state
+        .store
+        .create_key(&request.name, request.role, &hash_key(&key))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"key": key, "record": record})),
+    ))
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Admin)?;
+    Ok(Json(json!({"keys": state.store.list_keys().await?})))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Admin)?;
+    if state.store.revoke_key(id).await? {
+        Ok(Json(json!({"revoked": id})))
+    } else {
+        Err(ApiError::not_found(format!("no key {id}")))
+    }
+}

@@ -1,0 +1,33 @@
+use axum::Json;
+use axum::extract::State;
+use pointerprint_storage::Role;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::JsonBody;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Settings>, ApiError> {
+    caller.require(Role::Secret)?;
+    Ok(Json(state.settings.read().await.clone()))
+}
+
+/// `PUT /v1/settings`: the whole document, validated, stored, in force at once.
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(settings): JsonBody<Settings>,
+) -> Result<Json<Settings>, ApiError> {
+    caller.require(Role::Admin)?;
+    settings
+        .validate()
+        .map_err(|m| ApiError::bad_request("invalid_settings", m))?;
+    let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
+    state.store.put_settings(&json).await?;
+    *state.settings.write().await = settings.clone();
+    Ok(Json(settings))
+}

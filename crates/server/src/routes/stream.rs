@@ -1,0 +1,157 @@
+//! `GET /v1/sessions/{session_id}/stream`: a WebSocket on which the server pushes the
+//! session's trust as its events arrive, and a `lock` message when trust falls below the
+//! lock-out level. Browsers cannot set headers on a WebSocket, so the key may come as the
+//! `key` query parameter.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use pointerprint_storage::Role;
+use serde::Deserialize;
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::ingest::check_id;
+use crate::state::AppState;
+use crate::trust::{self, TrustUpdate};
+use crate::verify::features;
+
+#[derive(Deserialize)]
+pub struct Params {
+    key: Option<String>,
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    authenticate(&state, bearer.or(params.key.as_deref()))
+        .await?
+        .require(Role::Ingest)?;
+    check_id("session_id", &session_id)?;
+    let updates = state.subscribe(&session_id);
+    Ok(upgrade.on_upgrade(move |socket| serve(socket, state, session_id, updates)))
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    session_id: String,
+    mut updates: tokio::sync::broadcast::Receiver<TrustUpdate>,
+) {
+    if let Ok(Some(current)) = session_trust(&state, &session_id).await {
+        if send(&mut socket, &current).await.is_err() {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            update = updates.recv() => match update {
+                Ok(update) => {
+                    if send(&mut socket, &update).await.is_err() {
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, update: &TrustUpdate) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(update).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+/// The session's current trust, from everything it has sent; `None` for an unknown session.
+async fn session_trust(
+    state: &AppState,
+    session_id: &str,
+) -> Result<Option<TrustUpdate>, ApiError> {
+    let Some(session) = state.store.session_events(session_id).await? else {
+        return Ok(None);
+    };
+    let actions = features(session.recording).await?;
+    let settings = state.settings.read().await.clone();
+    let Some(model) = state.model(&session.user_id).await? else {
+        return Ok(Some(TrustUpdate::Trust {
+            trust: trust::FULL,
+            actions: actions.len(),
+            decision: "insufficient_data",
+        }));
+    };
+    if actions.len() < settings.min_actions {
+        return Ok(Some(TrustUpdate::Trust {
+            trust: trust::FULL,
+            actions: actions.len(),
+            decision: "insufficient_data",
+        }));
+    }
+    let level = trust::trust_after(&model, &model.action_scores(&actions));
+    Ok(Some(trust::update(
+        level,
+        actions.len(),
+        settings.lockout_trust,
+    )))
+}
+
+/// Work after a new batch is stored: push trust to listeners, queue training when due.
+pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str) {
+    if state.has_subscribers(session_id) {
+        match session_trust(state, session_id).await {
+            Ok(Some(update)) => {
+                if matches!(update, TrustUpdate::Lock { .. }) {
+                    metrics::counter!("pointerprint_session_locks_total").increment(1);
+                }
+                state.publish(session_id, update);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(session = %session_id, error = e.message, "cannot compute trust")
+            }
+        }
+    }
+    if let Err(e) = queue_training_when_due(state, user_id).await {
+        tracing::warn!(user = %user_id, error = e.message, "cannot check enrolment");
+    }
+}
+
+async fn queue_training_when_due(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    if state
+        .auto_trained
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(user_id)
+    {
+        return Ok(());
+    }
+    let Some(stats) = state.store.user(user_id).await? else {
+        return Ok(());
+    };
+    let due = stats.model_trained_at_ms.is_none() && stats.events >= state.config.auto_train_events;
+    if due {
+        state.store.enqueue_training(user_id).await?;
+        state.jobs.notify_one();
+    }
+    if due || stats.model_trained_at_ms.is_some() {
+        state
+            .auto_trained
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_string());
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use pointerprint_storage::{JobState, Role, UserStats};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::check_id;
+use crate::state::AppState;
+
+/// Longest `?wait=true` training wait before answering 202 anyway.
+const TRAIN_WAIT: Duration = Duration::from_secs(300);
+
+async fn describe(state: &AppState, stats: &UserStats) -> Result<Value, ApiError> {
+    let model = match state.store.model(&stats.user_id).await? {
+        Some(m) => {
+            let summary: Value =
+                serde_json::from_str(&m.summary_json).map_err(ApiError::internal)?;
+            Some(json!({
+                "trained_at_ms": m.trained_at_ms,
+                "learner": summary["learner"],
+                "genuine_actions": summary["genuine_actions"],
+                "background_users": summary["background_users"],
+                "expected_eer": summary["expected_eer"],
+                "bytes": m.bytes.len(),
+            }))
+        }
+        None => None,
+    };
+    Ok(json!({
+        "user_id": stats.user_id,
+        "events": stats.events,
+        "batches": stats.batches,
+        "sessions": stats.sessions,
+        "enrolled": model.is_some(),
+        "model": model,
+    }))
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    let mut users = Vec::new();
+    for stats in state.store.users().await? {
+        users.push(describe(&state, &stats).await?);
+    }
+    Ok(Json(json!({"users": users})))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    check_id("user_id", &user_id)?;
+    let stats = state
+        .store
+        .user(&user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user {user_id}")))?;
+    let mut body = describe(&state, &stats).await?;
+    // Actions are counted on demand: it takes extracting the user's sessions.
+    let sessions = state.store.user_sessions(&user_id).await?;
+    let actions = tokio::task::spawn_blocking(move || {
+        sessions
+            .iter()
+            .map(|s| pointerprint_core::extract(&s.recording).len())
+            .sum::<usize>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    body["actions"] = json!(actions);
+    Ok(Json(body))
+}
+
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    check_id("user_id", &user_id)?;
+    let erased = state.store.erase_user(&user_id).await?;
+    state.forget_model(&user_id).await;
+    state
+        .auto_trained
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&user_id);
+    tracing::info!(user = %user_id, ?erased, "user erased");
+    Ok(Json(json!({"user_id": user_id, "erased": erased})))
+}
+
+#[derive(Deserialize)]
+pub struct TrainParams {
+    #[serde(default)]
+    wait: bool,
+}
+
+pub async fn train(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    Query(params): Query<TrainParams>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Role::Secret)?;
+    check_id("user_id", &user_id)?;
+    if state
+        .store
+        .user(&user_id)
+        .await?
+        .is_none_or(|u| u.events == 0)
+    {
+        return Err(ApiError::not_found(format!(
+            "user {user_id} has sent no events"
+        )));
+    }
+    let job = state.store.enqueue_training(&user_id).await?;
+    state.jobs.notify_one();
+    if !params.wait {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"job": job, "state": "queued"})),
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + TRAIN_WAIT;
+    loop {
+        let current = state
+            .store
+            .job(job)
+            .await?
+            .ok_or_else(|| ApiError::internal("training job vanished"))?;
+        match current.state {
+            JobState::Done => {
+                let stats = state
+                    .store
+                    .user(&user_id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("user erased"))?;
+                let body = describe(&state, &stats).await?;
+                return Ok((
+                    StatusCode::OK,
+                    Json(json!({"job": job, "state": "done", "user": body})),
+                ));
+            }
+            JobState::Failed => {
+                let message = current.error.unwrap_or_else(|| "training failed".into());
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "training_failed",
+                    message,
+                ));
+            }
+            JobState::Queued | JobState::Running if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => {
+                return Ok((
+                    StatusCode::ACCEPTED,
+                    Json(json!({"job": job, "state": "running"})),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Building the service: storage, settings, router, background tasks, and the listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use pointerprint_storage::{Cipher, Role, Store};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+pub use crate::ingest::now_ms;
+use crate::settings::Settings;
+use crate::state::{AppState, Shared};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data folder {}: {error}", path.display())]
+    DataDir {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {error}")]
+    Listen {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Storage(#[from] pointerprint_storage::StorageError),
+    #[error("POINTERPRINT_ENCRYPTION_KEY must be 64 hex characters")]
+    BadKey,
+    #[error("stored settings are unreadable: {0}")]
+    Settings(String),
+}
+
+/// A started service, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// The encryption key: from `POINTERPRINT_ENCRYPTION_KEY` if set, else the key file
+/// (created with mode 0600 on first start).
+pub fn cipher(config: &Config) -> Result<Cipher, StartError> {
+    match std::env::var("POINTERPRINT_ENCRYPTION_KEY") {
+        Ok(hex_key) => {
+            let bytes = hex::decode(hex_key.trim()).map_err(|_| StartError::BadKey)?;
+            let key: [u8; 32] = bytes.try_into().map_err(|_| StartError::BadKey)?;
+            Ok(Cipher::new(key))
+        }
+        Err(_) => Ok(Cipher::load_or_create(&config.key_path())?),
+    }
+}
+
+/// Opens the database of `config`, creating the data folder if needed.
+pub async fn open_store(config: &Config) -> Result<Store, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|error| StartError::DataDir {
+        path: config.data_dir.clone(),
+        error,
+    })?;
+    let cipher = cipher(config)?;
+    Ok(Store::open_sqlite(&config.database_path(), cipher).await?)
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may be installed already (several apps in one test process).
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+impl Application {
+    /// Opens storage, loads settings and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = open_store(&config).await?;
+        let settings = match store.settings().await? {
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| StartError::Settings(e.to_string()))?
+            }
+            None => Settings::default(),
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|error| StartError::Listen {
+                    addr: config.listen,
+                    error,
+                })?;
+        let state = Arc::new(Shared::new(store, config, settings, metrics_handle()));
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |a| a.port())
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and stops the
+    /// background tasks.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::worker::run(self.state.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(retention(self.state.clone(), stop_rx));
+        let app = crate::routes::router(self.state.clone());
+        tracing::info!(port = self.port(), "serving");
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        let _ = sweeper.await;
+        served
+    }
+}
+
+/// Purges raw events past the retention period, hourly.
+async fn retention(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let days = state.settings.read().await.retention_days;
+        let before = now_ms() - i64::from(days) * 86_400_000;
+        match state.store.purge_events_before(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, days, "purged raw events past retention"),
+            Err(e) => tracing::error!(error = %e, "retention purge failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The stored form of an API key: its SHA-256, in hex.
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random API key whose prefix names its role.
+pub fn new_key(role: Role) -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("pp_{role}_{}", hex::encode(bytes))
+}

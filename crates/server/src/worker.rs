@@ -1,0 +1,120 @@
+//! The background trainer: claims queued jobs one at a time (the queue lives in the
+//! database, so it survives restarts) and trains the user against the other users.
+
+use std::time::Duration;
+
+use pointerprint_core::augment::{COARSE_INTERVAL_MS, resample};
+use pointerprint_core::{FeatureVector, extract};
+use pointerprint_model::{Learner, TrainConfig, UserModel};
+
+use crate::ingest::now_ms;
+use crate::state::AppState;
+
+/// Background users drawn on for one model, and actions taken from each.
+const POPULATION_USERS: usize = 20;
+const POPULATION_ACTIONS: usize = 3_000;
+
+/// Runs until `shutdown` resolves, finishing the job in hand first.
+pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match state.store.claim_job().await {
+            Ok(Some(job)) => {
+                let result = train(&state, job.id, &job.user_id).await;
+                if let Err(e) = &result {
+                    tracing::warn!(user = %job.user_id, error = %e, "training failed");
+                }
+                if let Err(e) = state
+                    .store
+                    .finish_job(job.id, result.err().as_deref())
+                    .await
+                {
+                    tracing::error!(error = %e, "cannot record the end of a training job");
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "cannot claim a training job"),
+        }
+        tokio::select! {
+            _ = state.jobs.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Every session of the user, as training sequences (each followed by its resampled copy).
+async fn user_actions(state: &AppState, user_id: &str) -> Result<Vec<Vec<FeatureVector>>, String> {
+    let sessions = state
+        .store
+        .user_sessions(user_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || {
+        sessions
+            .iter()
+            .flat_map(|s| {
+                [
+                    extract(&s.recording),
+                    extract(&resample(&s.recording, COARSE_INTERVAL_MS)),
+                ]
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let genuine = user_actions(state, user_id).await?;
+    let mut population = Vec::new();
+    let mut others = state.store.users().await.map_err(|e| e.to_string())?;
+    others.retain(|u| u.user_id != user_id && u.events > 0);
+    others.sort_by(|a, b| b.events.cmp(&a.events));
+    for other in others.iter().take(POPULATION_USERS) {
+        let mut actions: Vec<FeatureVector> = user_actions(state, &other.user_id).await?.concat();
+        actions.truncate(POPULATION_ACTIONS);
+        population.push(actions);
+    }
+    let config = TrainConfig {
+        learner: if population.is_empty() {
+            Learner::OneClass
+        } else {
+            Learner::Boosted
+        },
+        ..TrainConfig::default()
+    };
+    let model = tokio::task::spawn_blocking(move || {
+        let genuine: Vec<&[FeatureVector]> = genuine.iter().map(Vec::as_slice).collect();
+        let population: Vec<&[FeatureVector]> = population.iter().map(Vec::as_slice).collect();
+        UserModel::train(&genuine, &population, &config)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    // The user may have been erased while the model trained: then it must not be stored.
+    if state
+        .store
+        .job(job)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        return Err("the user was erased during training".into());
+    }
+    let bytes = model.to_bytes().map_err(|e| e.to_string())?;
+    let summary = serde_json::to_string(model.summary()).map_err(|e| e.to_string())?;
+    state
+        .store
+        .put_model(user_id, &bytes, &summary, now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    state.forget_model(user_id).await;
+    metrics::histogram!("pointerprint_training_seconds").record(started.elapsed().as_secs_f64());
+    tracing::info!(user = %user_id, seconds = started.elapsed().as_secs_f64(), "trained");
+    Ok(())
+}

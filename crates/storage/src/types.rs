@@ -1,0 +1,221 @@
+//! The records the store takes and returns. No SQL here.
+
+use std::fmt;
+use std::str::FromStr;
+
+use pointerprint_core::{Event, Recording, Screen};
+use serde::{Deserialize, Serialize};
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Send event batches.
+    Ingest,
+    /// Ask for decisions and scores.
+    Secret,
+    /// Everything, including keys, settings and erasure.
+    Admin,
+}
+
+impl Role {
+    /// The lowercase name: `ingest`, `secret` or `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Ingest => "ingest",
+            Role::Secret => "secret",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not `ingest`, `secret` or `admin`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role '{0}' (expected ingest, secret or admin)")]
+pub struct ParseRoleError(pub String);
+
+impl FromStr for Role {
+    type Err = ParseRoleError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ingest" => Ok(Role::Ingest),
+            "secret" => Ok(Role::Secret),
+            "admin" => Ok(Role::Admin),
+            other => Err(ParseRoleError(other.to_string())),
+        }
+    }
+}
+
+/// An API key as stored: never the key itself, only its hash (kept out of this record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_ms: i64,
+    pub revoked: bool,
+}
+
+/// One batch of events as a client sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBatch<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    /// Position of the batch in its session; `(session_id, seq)` identifies it.
+    pub seq: i64,
+    pub received_ms: i64,
+    pub events: &'a [Event],
+    pub screen: Option<Screen>,
+}
+
+/// What [`crate::Store::insert_batch`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Inserted {
+    /// The batch is new and is now stored.
+    Stored,
+    /// A batch with this `(session_id, seq)` was already stored; nothing changed.
+    Duplicate,
+}
+
+/// All events of one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionEvents {
+    pub session_id: String,
+    pub user_id: String,
+    /// The batches' events concatenated in `seq` order; the screen of the last batch
+    /// that had one.
+    pub recording: Recording,
+    pub batches: u64,
+}
+
+/// A user's current model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredModel {
+    pub bytes: Vec<u8>,
+    pub summary_json: String,
+    pub trained_at_ms: i64,
+}
+
+/// What the store holds about a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserStats {
+    pub user_id: String,
+    pub events: u64,
+    pub batches: u64,
+    pub sessions: u64,
+    pub model_trained_at_ms: Option<i64>,
+}
+
+/// What [`crate::Store::erase_user`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erased {
+    pub batches: u64,
+    pub events: u64,
+    pub models: u64,
+    pub decisions: u64,
+}
+
+/// A decision to record in the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDecision<'a> {
+    pub user_id: &'a str,
+    pub session_id: Option<&'a str>,
+    pub decision: &'a str,
+    pub score: f64,
+    pub threshold: f64,
+    pub actions: i64,
+    pub reasons_json: &'a str,
+    pub created_ms: i64,
+}
+
+/// A decision from the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub id: i64,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub decision: String,
+    pub score: f64,
+    pub threshold: f64,
+    pub actions: i64,
+    pub reasons_json: String,
+    pub created_ms: i64,
+}
+
+/// A training job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    pub user_id: String,
+    pub state: JobState,
+    /// Why the job failed, for a failed job.
+    pub error: Option<String>,
+    pub queued_ms: i64,
+}
+
+/// Where a training job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    /// The lowercase name: `queued`, `running`, `done` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<JobState> {
+        match s {
+            "queued" => Some(JobState::Queued),
+            "running" => Some(JobState::Running),
+            "done" => Some(JobState::Done),
+            "failed" => Some(JobState::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in [Role::Ingest, Role::Secret, Role::Admin] {
+            assert_eq!(role.to_string().parse::<Role>().unwrap(), role);
+        }
+        assert!("root".parse::<Role>().is_err());
+        for s in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+        ] {
+            assert_eq!(JobState::parse(s.as_str()), Some(s));
+        }
+    }
+}
