@@ -32,6 +32,8 @@ pub enum Command {
     },
     /// Enrol a user from recorded session files (any supported format).
     Import(ImportArgs),
+    /// Load-test running service nodes with simulated browser sessions.
+    Loadtest(LoadtestArgs),
 }
 
 #[derive(Args)]
@@ -58,6 +60,12 @@ pub enum KeysCommand {
         /// A name to recognise the key by.
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// Re-encrypt every stored event and model under a new encryption key, and replace the
+    /// key file. Stop the service first.
+    RotateEncryption {
+        #[arg(long, default_value = "pointerprint-data")]
+        data: PathBuf,
     },
 }
 
@@ -188,4 +196,53 @@ fn existing_path(s: &str) -> Result<PathBuf, String> {
     } else {
         Err(format!("{s} does not exist"))
     }
+}
+
+#[derive(Args)]
+pub struct LoadtestArgs {
+    /// Base URLs of the nodes, comma-separated; session i goes to node i mod n.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub nodes: Vec<String>,
+    /// A secret (or admin) API key valid on every node.
+    #[arg(long)]
+    pub key: String,
+    /// Simulated browser sessions running at once.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sessions: u32,
+    /// Events per second each session sends; 0 sends as fast as the nodes answer.
+    #[arg(long, default_value_t = 60.0)]
+    pub rate: f64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Events per batch (`POST /v1/events`).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    pub batch: u32,
+    /// Seconds between two verify calls of a session; 0 never verifies.
+    #[arg(long, default_value_t = 2.0)]
+    pub verify_every: f64,
+    /// Verify with this many events sent inline instead of by session id (measures verify
+    /// latency on a session of fixed size).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub session_events: Option<u32>,
+    /// Simulated users (rounded up to a multiple of the number of nodes, so each user's
+    /// sessions all go to one node); session i belongs to user i mod users.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub users: u32,
+    /// Enrolment sessions posted for each user before the load, unless already enrolled.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub enrol_sessions: u32,
+    /// Mouse actions per enrolment session.
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub enrol_actions: u32,
+    /// Names the users `load-RUN-N`; a new random run id by default, so runs do not mix.
+    /// Reusing one reuses its (already trained) users.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Seed of the synthetic people.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seconds before a request counts as timed out (training waits are not limited).
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
 }

@@ -5,6 +5,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// The body of every error: `{"error": {"code", "message"}}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the JSON that `ApiError` writes, for the OpenAPI document
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Machine-readable, e.g. `invalid_json`, `unauthorized`, `not_enrolled`.
+    code: String,
+    message: String,
+}
+
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {

@@ -11,8 +11,10 @@ use crate::settings::{Settings, ThresholdPolicy};
 use crate::state::AppState;
 
 /// The answer of `POST /v1/verify`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
+    /// `accept`, `reject` or `insufficient_data`.
+    #[schema(value_type = String)]
     pub decision: Decision,
     /// In [0, 1]; higher means more likely the genuine user.
     pub score: f64,

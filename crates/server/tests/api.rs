@@ -553,3 +553,41 @@ async fn continuous_session_locks_out_a_stranger() {
     }
     assert!(locked, "the stranger was never locked out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/v1/events",
+        "/save-mouse-data",
+        "/v1/verify",
+        "/v1/users/{user_id}",
+        "/v1/settings",
+        "/v1/decisions",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Verdict"].is_object());
+    let (status, health) = app.call(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    // Metrics count what was ingested.
+    let body = json!({"user_id": "m", "session_id": "m1", "seq": 0, "events": [{"type": "move", "t": 1, "x": 1, "y": 1}]});
+    assert_eq!(app.post("/v1/events", &app.keys.ingest, &body).await.0, 202);
+    let (status, metrics) = app.call(reqwest::Method::GET, "/metrics", None, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("pointerprint_events_ingested_total"),
+        "{metrics}"
+    );
+}

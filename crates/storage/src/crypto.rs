@@ -74,29 +74,16 @@ impl Cipher {
                 .map_err(|e| StorageError::io_at(parent, "create the directory", e))?;
         }
         let (key, cipher) = Cipher::generate();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = match options.open(path) {
-            Ok(file) => file,
+        match create_key_file(path, &key) {
+            Ok(()) => Ok(cipher),
             // Another process created it first: use its key.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(StorageError::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let bytes = std::fs::read(path)
                     .map_err(|e| StorageError::io_at(path, "read the key file", e))?;
-                return parse_key_file(path, &bytes).map(Cipher::new);
+                parse_key_file(path, &bytes).map(Cipher::new)
             }
-            Err(e) => return Err(StorageError::io_at(path, "create the key file", e)),
-        };
-        let mut text = to_hex(&key);
-        text.push('\n');
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| StorageError::io_at(path, "write the key file", e))?;
-        Ok(cipher)
+            Err(e) => Err(e),
+        }
     }
 
     /// Encrypts `plaintext` bound to `aad`: a random 24-byte nonce followed by the
@@ -245,4 +232,25 @@ mod tests {
         assert!(parse_key_file(p, &[0xff; 64]).is_err());
         assert_eq!(to_hex(&[0, 0xab, 0x10]), "00ab10");
     }
+}
+
+/// Writes a new key file (64 hex characters) readable by its owner only (mode 0600); fails
+/// if the file exists.
+pub fn create_key_file(path: &Path, key: &[u8; 32]) -> Result<(), StorageError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // The error keeps its kind, so callers can tell an existing file apart.
+    let mut file = options
+        .open(path)
+        .map_err(|e| StorageError::io_at(path, "create the key file", e))?;
+    let mut text = to_hex(key);
+    text.push('\n');
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| StorageError::io_at(path, "write the key file", e))
 }

@@ -1,6 +1,7 @@
 use anyhow::Context;
 use pointerprint_server::{Config, hash_key, new_key};
-use pointerprint_storage::Role;
+use pointerprint_storage::crypto::create_key_file;
+use pointerprint_storage::{Cipher, Role};
 
 use crate::args::{KeysCommand, RoleArg};
 
@@ -22,6 +23,41 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
                 let key = new_key(role);
                 store.create_key(&name, role, &hash_key(&key)).await?;
                 println!("{key}");
+                anyhow::Ok(())
+            })
+        }
+        KeysCommand::RotateEncryption { data } => {
+            let config = Config {
+                data_dir: data,
+                ..Config::load(None)?
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                let store = pointerprint_server::startup::open_store(&config).await?;
+                let (key, cipher) = Cipher::generate();
+                // The new key is on disk before any data depends on it.
+                let path = config.key_path();
+                let staged = path.with_extension("new");
+                create_key_file(&staged, &key)?;
+                let rotated = match store.rotate(cipher).await {
+                    Ok(rotated) => rotated,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&staged);
+                        return Err(e.into());
+                    }
+                };
+                rotated.close().await;
+                std::fs::rename(&staged, &path).with_context(|| {
+                    format!(
+                        "the data is now under the key in {}; move it to {}",
+                        staged.display(),
+                        path.display()
+                    )
+                })?;
+                println!(
+                    "every stored event and model is now encrypted under the new key in {}",
+                    path.display()
+                );
                 anyhow::Ok(())
             })
         }

@@ -4,6 +4,7 @@ mod eval;
 mod features;
 mod import;
 mod keys;
+mod loadtest;
 mod serve;
 mod synth;
 
@@ -17,5 +18,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Keys { command } => keys::run(command),
         Command::Import(args) => import::run(args),
+        Command::Loadtest(args) => loadtest::run(args),
     }
 }

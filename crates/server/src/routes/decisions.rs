@@ -15,7 +15,10 @@ pub struct Params {
     limit: Option<u32>,
 }
 
-/// `GET /v1/decisions?user_id=&limit=`: the audit log, newest first.
+/// The audit log of decisions, newest first.
+#[utoipa::path(get, path = "/v1/decisions", tag = "verify",
+    params(("user_id" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1 to 1000, default 100")),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

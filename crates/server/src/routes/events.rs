@@ -11,17 +11,28 @@ use crate::error::ApiError;
 use crate::ingest::{JsonBody, check_events, check_id, store_batch};
 use crate::state::AppState;
 
-/// `POST /v1/events`: one batch of a session, in pointerprint's event format.
-#[derive(Deserialize)]
+/// One batch of a session, in pointerprint's event format.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     user_id: String,
     session_id: String,
+    /// The batch's number within the session; a repeated number is acknowledged, not stored.
     seq: u32,
+    /// Events: `{"type":"move"|"down"|"up"|"wheel","t":ms,"x","y",...}` (see the README).
+    #[schema(value_type = Vec<Object>)]
     events: Vec<NativeEvent>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     screen: Option<NativeScreen>,
 }
+
+/// Stores a batch whole or not at all.
+#[utoipa::path(post, path = "/v1/events", tag = "ingest", request_body = Batch,
+    responses((status = 202, description = "`{\"accepted\": N, \"duplicate\": bool}`", body = Object),
+              (status = 400, description = "invalid batch", body = crate::error::ErrorBody),
+              (status = 401, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 
 pub async fn post(
     State(state): State<AppState>,

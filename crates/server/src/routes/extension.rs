@@ -23,6 +23,11 @@ pub struct Params {
     key: Option<String>,
 }
 
+/// The original extension's payload: a JSON array of `eventType` records.
+#[utoipa::path(post, path = "/save-mouse-data", tag = "ingest",
+    params(("user_id" = String, Query), ("session_id" = String, Query), ("key" = Option<String>, Query, description = "ingest key, if no Authorization header")),
+    request_body(content = Vec<Object>, description = "`[{\"eventType\":\"mousemove\",\"x\",\"y\",\"timestamp\"},...]`"),
+    responses((status = 202, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn post(
     State(state): State<AppState>,
     Query(params): Query<Params>,

@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Liveness and readiness: answers 200 only when the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Object)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.settings().await?;
     Ok(Json(
@@ -14,6 +15,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
 }
 
 /// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
 }

@@ -11,14 +11,18 @@ use crate::ingest::JsonBody;
 use crate::startup::{hash_key, new_key};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     name: String,
+    /// `ingest`, `secret` or `admin`.
+    #[schema(value_type = String)]
     role: Role,
 }
 
-/// `POST /v1/keys`: a new key, shown once; only its hash is kept.
+/// A new key, shown once; only its hash is kept (admin keys only).
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKey,
+    responses((status = 201, body = Object), (status = 403, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -45,11 +49,16 @@ pub async fn create(
     ))
 }
 
+/// Every key by name and role (never the key itself).
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin)?;
     Ok(Json(json!({"keys": state.store.list_keys().await?})))
 }
 
+/// Revokes a key.
+#[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,7 @@ mod events;
 mod extension;
 mod health;
 mod keys;
+mod openapi;
 mod settings;
 mod stream;
 mod users;
@@ -46,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keys/{id}", delete(keys::revoke))
         .route("/v1/sessions/{session_id}/stream", get(stream::connect))
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics));
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi::document));
     ingest
         .merge(api)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

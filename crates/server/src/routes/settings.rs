@@ -8,6 +8,8 @@ use crate::ingest::JsonBody;
 use crate::settings::Settings;
 use crate::state::AppState;
 
+/// The settings in force.
+#[utoipa::path(get, path = "/v1/settings", tag = "settings", responses((status = 200, body = Settings)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -16,7 +18,10 @@ pub async fn get(
     Ok(Json(state.settings.read().await.clone()))
 }
 
-/// `PUT /v1/settings`: the whole document, validated, stored, in force at once.
+/// Replaces the settings: validated, stored, in force at once (admin keys only).
+#[utoipa::path(put, path = "/v1/settings", tag = "settings", request_body = Settings,
+    responses((status = 200, body = Settings), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,

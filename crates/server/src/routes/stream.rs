@@ -22,6 +22,11 @@ pub struct Params {
     key: Option<String>,
 }
 
+/// WebSocket of trust updates `{"type":"trust","trust","actions","decision"}` and
+/// `{"type":"lock",...}` for a continuous session.
+#[utoipa::path(get, path = "/v1/sessions/{session_id}/stream", tag = "verify",
+    params(("session_id" = String, Path), ("key" = Option<String>, Query, description = "key, if no Authorization header")),
+    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn connect(
     State(state): State<AppState>,
     Path(session_id): Path<String>,

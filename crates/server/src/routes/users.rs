@@ -41,6 +41,8 @@ async fn describe(state: &AppState, stats: &UserStats) -> Result<Value, ApiError
     }))
 }
 
+/// Every user with their data and model status.
+#[utoipa::path(get, path = "/v1/users", tag = "users", responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Secret)?;
     let mut users = Vec::new();
@@ -50,6 +52,9 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(json!({"users": users})))
 }
 
+/// One user: events, actions, whether enrolled, and the model summary.
+#[utoipa::path(get, path = "/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,6 +82,9 @@ pub async fn get(
     Ok(Json(body))
 }
 
+/// Erases everything stored about the user and says how much was removed.
+#[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path)),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn erase(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,6 +109,11 @@ pub struct TrainParams {
     wait: bool,
 }
 
+/// Queues training; with `?wait=true` answers when it is done, with the model summary.
+#[utoipa::path(post, path = "/v1/users/{user_id}/train", tag = "users",
+    params(("user_id" = String, Path), ("wait" = Option<bool>, Query)),
+    responses((status = 200, body = Object), (status = 202, body = Object), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn train(
     State(state): State<AppState>,
     caller: Caller,

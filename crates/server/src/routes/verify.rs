@@ -10,19 +10,26 @@ use crate::ingest::{JsonBody, check_events, check_id};
 use crate::state::AppState;
 use crate::verify::{Verdict, verify};
 
-/// `POST /v1/verify`: either a stored session or events sent inline.
-#[derive(Deserialize)]
+/// Either a stored session or events sent inline.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     user_id: String,
     #[serde(default)]
     session_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
     events: Option<Vec<NativeEvent>>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     screen: Option<NativeScreen>,
 }
 
+/// Is this the account's owner? Every decision goes to the audit log.
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = Request,
+    responses((status = 200, body = Verdict), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "the user has no model yet", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn post(
     State(state): State<AppState>,
     caller: Caller,
