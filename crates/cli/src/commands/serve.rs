@@ -1,5 +1,6 @@
 use anyhow::Context;
-use pointerprint_server::{Application, Config};
+use pointerprint_server::{Application, Config, hash_key, new_key};
+use pointerprint_storage::Role;
 
 use crate::args::ServeArgs;
 
@@ -20,6 +21,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let data = config.data_dir.clone();
+        first_start_keys(&config).await?;
         let app = Application::build(config).await?;
         println!(
             "pointerprint is listening on http://127.0.0.1:{} (data in {})",
@@ -28,6 +30,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
         app.run_until(shutdown_signal()).await.context("serving")
     })
+}
+
+/// On a fresh data folder, creates an admin and an ingest key and prints them once, so the
+/// service can be tried at once.
+async fn first_start_keys(config: &Config) -> anyhow::Result<()> {
+    let store = pointerprint_server::startup::open_store(config).await?;
+    if store.list_keys().await?.is_empty() {
+        println!("first start: created these API keys (shown once; only their hashes are stored):");
+        for role in [Role::Admin, Role::Ingest] {
+            let key = new_key(role);
+            store.create_key("first start", role, &hash_key(&key)).await?;
+            println!("  {:<6} {key}", role.to_string());
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests.
