@@ -10,8 +10,6 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Longest user or session id.
-const MAX_ID_LEN: usize = 128;
 /// Coordinates beyond this many pixels are not a screen position.
 const MAX_COORDINATE: f64 = 1.0e6;
 
@@ -41,21 +39,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))
 }
 
-/// Checks a user or session id: 1 to 128 characters, none of them a control character.
+/// Checks a user or session id (see [`crate::ids::check`]).
 pub fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.chars().count() > MAX_ID_LEN {
-        return Err(ApiError::bad_request(
-            "invalid_id",
-            format!("{what} must be 1 to {MAX_ID_LEN} characters"),
-        ));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "invalid_id",
-            format!("{what} must not contain control characters"),
-        ));
-    }
-    Ok(())
+    crate::ids::check(what, id).map_err(|m| ApiError::bad_request("invalid_id", m))
 }
 
 /// Checks a batch of events: not empty, within the size limit, finite plausible values,

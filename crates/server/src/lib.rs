@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod ids;
 mod ingest;
 mod routes;
 pub mod settings;
