@@ -2,10 +2,7 @@
 //! background population), every test session scored against the model of the folder it
 //! sits in, and labels saying which test sessions were someone else.
 //!
-//! A session's score is cohort-normalised: its normalised score under the claimed user's
-//! model minus the best normalised score any other enrolled user's model gives it. A session
-//! that fits someone else better than the claimed user is suspect, and conditions that shift
-//! every model's score alike (a different sampling rate, say) cancel out.
+//! A session's score is cohort-normalised (see [`crate::impostor_score`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::corpus::read_users;
+use crate::impostor_score;
 use crate::metrics::{Metrics, Trial};
 use crate::{EvalError, Progress};
 
@@ -23,8 +21,7 @@ use crate::{EvalError, Progress};
 pub struct ScoredSession {
     pub filename: String,
     pub user: String,
-    /// Higher means more likely an impostor: how much better the best other user's model
-    /// fits the session than the claimed user's, on the normalised scale.
+    /// Higher means more likely an impostor (see [`crate::impostor_score`]).
     pub score: f64,
     /// Higher means more likely an impostor, without cohort normalisation.
     pub own_score: f64,
@@ -106,22 +103,11 @@ pub fn run(
                 .iter()
                 .map(|m| m.score_session(&s.actions).normalized)
                 .collect();
-            let own = normalized[index];
-            let best_other = normalized
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != index)
-                .map(|(_, z)| *z)
-                .fold(f64::NEG_INFINITY, f64::max);
             sessions.push(ScoredSession {
                 filename: s.name.clone(),
                 user: user.name.clone(),
-                score: if best_other.is_finite() {
-                    best_other - own
-                } else {
-                    -own
-                },
-                own_score: -own,
+                score: impostor_score(&normalized, index, config.learner),
+                own_score: -normalized[index],
                 actions: s.actions.len(),
                 impostor: labels.as_ref().and_then(|l| l.get(&s.name).copied()),
             });

@@ -12,6 +12,8 @@ pub mod split;
 
 use std::path::PathBuf;
 
+use pointerprint_model::Learner;
+
 /// Reports progress of long stages; the CLI draws bars with it, tests ignore it.
 pub trait Progress: Sync {
     /// A stage of `total` steps begins.
@@ -26,6 +28,28 @@ pub struct Silent;
 impl Progress for Silent {
     fn stage(&self, _: &str, _: usize) {}
     fn step(&self) {}
+}
+
+/// A session's score, higher meaning more likely an impostor, from its normalised scores
+/// under every enrolled user's model (`normalized[claimed]` is the claimed user's).
+///
+/// Cohort normalisation: how much better the best other user's model fits the session than
+/// the claimed user's. A session that fits someone else better is suspect, and conditions
+/// that shift every model alike (another sampling rate, say) cancel out. A cold-start
+/// (one-class) deployment has no cohort, so there the claimed model decides alone.
+pub fn impostor_score(normalized: &[f64], claimed: usize, learner: Learner) -> f64 {
+    let own = normalized[claimed];
+    let best_other = normalized
+        .iter()
+        .enumerate()
+        .filter(|&(m, _)| m != claimed)
+        .map(|(_, &z)| z)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if learner == Learner::OneClass || !best_other.is_finite() {
+        -own
+    } else {
+        best_other - own
+    }
 }
 
 /// Why an evaluation could not run.

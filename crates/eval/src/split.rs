@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::corpus::read_users;
+use crate::impostor_score;
 use crate::metrics::{Metrics, Trial};
 use crate::{EvalError, Progress};
 
@@ -112,23 +113,19 @@ pub fn run(
             for (actual, actions) in test.iter().enumerate() {
                 for w in 0..actions.len() / size {
                     let range = w * size..(w + 1) * size;
-                    let normalized = |m: usize| {
-                        models[m]
-                            .calibration()
-                            .normalized(mean(&scores[m][actual][range.clone()]))
-                    };
-                    let own = normalized(claimed);
-                    let best_other = (0..models.len())
-                        .filter(|&m| m != claimed)
-                        .map(normalized)
-                        .fold(f64::NEG_INFINITY, f64::max);
+                    let normalized: Vec<f64> = (0..models.len())
+                        .map(|m| {
+                            let window = &scores[m][actual][range.clone()];
+                            models[m].calibration().normalized(mean(window))
+                        })
+                        .collect();
                     let impostor = actual != claimed;
                     pooled.push(Trial {
-                        score: best_other - own,
+                        score: impostor_score(&normalized, claimed, config.learner),
                         impostor,
                     });
                     own_trials.push(Trial {
-                        score: -own,
+                        score: -normalized[claimed],
                         impostor,
                     });
                 }
