@@ -15,6 +15,15 @@ use crate::trust::TrustUpdate;
 
 pub type AppState = Arc<Shared>;
 
+/// A user's way to automatic training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// No model yet: `events` so far, training queued at `target`.
+    Collecting { events: u64, target: u64 },
+    /// Trained, or a training job queued: nothing more to do.
+    Done,
+}
+
 pub struct Shared {
     pub store: Store,
     pub config: Config,
@@ -25,8 +34,8 @@ pub struct Shared {
     streams: std::sync::Mutex<HashMap<String, broadcast::Sender<TrustUpdate>>>,
     /// Wakes the training worker when a job is queued.
     pub jobs: Notify,
-    /// Users known to have a model or a queued job, so ingest stops checking them.
-    pub auto_trained: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Where each user seen since start stands on the way to automatic training.
+    pub enrolment: std::sync::Mutex<HashMap<String, Enrolment>>,
     pub metrics: PrometheusHandle,
 }
 
@@ -44,7 +53,7 @@ impl Shared {
             models: RwLock::default(),
             streams: std::sync::Mutex::default(),
             jobs: Notify::new(),
-            auto_trained: std::sync::Mutex::default(),
+            enrolment: std::sync::Mutex::default(),
             metrics,
         }
     }
@@ -67,6 +76,13 @@ impl Shared {
 
     pub async fn forget_model(&self, user_id: &str) {
         self.models.write().await.remove(user_id);
+    }
+
+    pub fn set_enrolment(&self, user_id: &str, enrolment: Enrolment) {
+        self.enrolment
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_string(), enrolment);
     }
 
     /// A receiver of the session's trust updates.

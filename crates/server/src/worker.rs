@@ -8,7 +8,7 @@ use pointerprint_core::{FeatureVector, extract};
 use pointerprint_model::{Learner, TrainConfig, UserModel};
 
 use crate::ingest::now_ms;
-use crate::state::AppState;
+use crate::state::{AppState, Enrolment};
 
 /// Background users drawn on for one model, and actions taken from each.
 const POPULATION_USERS: usize = 20;
@@ -22,6 +22,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                 let result = train(&state, job.id, &job.user_id).await;
                 if let Err(e) = &result {
                     tracing::warn!(user = %job.user_id, error = %e, "training failed");
+                    retry_later(&state, &job.user_id).await;
                 }
                 if let Err(e) = state
                     .store
@@ -43,6 +44,21 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         if *shutdown.borrow() {
             return;
         }
+    }
+}
+
+/// After a failed training (too little data, usually), automatic training tries again once
+/// the user has sent twice as many events.
+async fn retry_later(state: &AppState, user_id: &str) {
+    if let Ok(Some(stats)) = state.store.user(user_id).await {
+        let target = (stats.events * 2).max(state.config.auto_train_events);
+        state.set_enrolment(
+            user_id,
+            Enrolment::Collecting {
+                events: stats.events,
+                target,
+            },
+        );
     }
 }
 
@@ -114,6 +130,7 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     state.forget_model(user_id).await;
+    state.set_enrolment(user_id, Enrolment::Done);
     metrics::histogram!("pointerprint_training_seconds").record(started.elapsed().as_secs_f64());
     tracing::info!(user = %user_id, seconds = started.elapsed().as_secs_f64(), "trained");
     Ok(())

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 struct TestApp {
     base: String,
+    config: Config,
     client: reqwest::Client,
     keys: Keys,
     dir: tempfile::TempDir,
@@ -56,13 +57,20 @@ async fn create_keys(dir: &Path) -> Keys {
 
 impl TestApp {
     async fn spawn() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = create_keys(dir.path()).await;
-        Self::start(dir, keys).await
+        Self::spawn_with(|_| {}).await
     }
 
-    async fn start(dir: tempfile::TempDir, keys: Keys) -> Self {
-        let app = Application::build(config(dir.path())).await.unwrap();
+    /// A server whose configuration `adjust` changes from the tests' default.
+    async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = create_keys(dir.path()).await;
+        let mut config = config(dir.path());
+        adjust(&mut config);
+        Self::start(dir, keys, config).await
+    }
+
+    async fn start(dir: tempfile::TempDir, keys: Keys, config: Config) -> Self {
+        let app = Application::build(config.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(app.run_until(async {
@@ -72,6 +80,7 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             keys,
+            config,
             dir,
             stop: Some(stop),
             task: Some(task),
@@ -81,12 +90,9 @@ impl TestApp {
     async fn restart(mut self) -> Self {
         self.stop.take().unwrap().send(()).unwrap();
         self.task.take().unwrap().await.unwrap().unwrap();
-        let keys = self.keys.clone();
-        Self::start(
-            std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap()),
-            keys,
-        )
-        .await
+        let (keys, config) = (self.keys.clone(), self.config.clone());
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Self::start(dir, keys, config).await
     }
 
     async fn call(
@@ -590,4 +596,28 @@ async fn operations_endpoints_answer() {
             .contains("pointerprint_events_ingested_total"),
         "{metrics}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_trained_automatically_once_they_have_enough_events() {
+    let app = TestApp::spawn_with(|c| c.auto_train_events = 3_000).await;
+    // A second user makes a background population.
+    for u in 0..2 {
+        let rec = session(&style(u), 50 + u, 200);
+        app.send_session(&format!("auto{u}"), &format!("auto-{u}"), &rec, 500)
+            .await;
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, user) = app.get("/v1/users/auto0", &app.keys.secret).await;
+        if user["enrolled"] == true {
+            assert!(user["actions"].as_u64().unwrap() > 100, "{user}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never trained: {user}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -57,7 +57,13 @@ pub async fn post(
     )
     .await?;
     if stored {
-        super::stream::after_ingest(&state, &batch.user_id, &batch.session_id).await;
+        super::stream::after_ingest(
+            &state,
+            &batch.user_id,
+            &batch.session_id,
+            recording.events.len() as u64,
+        )
+        .await;
     }
     let accepted = recording.events.len();
     Ok((

@@ -60,7 +60,13 @@ pub async fn post(
     let seq = recording.events.first().map_or(0, |e| e.t as i64);
     let stored = store_batch(&state, &params.user_id, &params.session_id, seq, &recording).await?;
     if stored {
-        super::stream::after_ingest(&state, &params.user_id, &params.session_id).await;
+        super::stream::after_ingest(
+            &state,
+            &params.user_id,
+            &params.session_id,
+            recording.events.len() as u64,
+        )
+        .await;
     }
     Ok((
         StatusCode::ACCEPTED,

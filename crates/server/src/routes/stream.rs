@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::ingest::check_id;
-use crate::state::AppState;
+use crate::state::{AppState, Enrolment};
 use crate::trust::{self, TrustUpdate};
 use crate::verify::features;
 
@@ -114,7 +114,7 @@ async fn session_trust(
 }
 
 /// Work after a new batch is stored: push trust to listeners, queue training when due.
-pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str) {
+pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str, new_events: u64) {
     if state.has_subscribers(session_id) {
         match session_trust(state, session_id).await {
             Ok(Some(update)) => {
@@ -129,34 +129,43 @@ pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str) {
             }
         }
     }
-    if let Err(e) = queue_training_when_due(state, user_id).await {
+    if let Err(e) = queue_training_when_due(state, user_id, new_events).await {
         tracing::warn!(user = %user_id, error = e.message, "cannot check enrolment");
     }
 }
 
-async fn queue_training_when_due(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    if state
-        .auto_trained
+/// Queues a user without a model for training once they have sent enough events. Event
+/// counts are kept in memory after one look at the database, so ingest pays no query.
+async fn queue_training_when_due(
+    state: &AppState,
+    user_id: &str,
+    new_events: u64,
+) -> Result<(), ApiError> {
+    let known = state
+        .enrolment
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .contains(user_id)
-    {
-        return Ok(());
-    }
-    let Some(stats) = state.store.user(user_id).await? else {
-        return Ok(());
+        .get(user_id)
+        .copied();
+    let first_target = state.config.auto_train_events;
+    let (events, target) = match known {
+        Some(Enrolment::Done) => return Ok(()),
+        Some(Enrolment::Collecting { events, target }) => (events + new_events, target),
+        None => match state.store.user(user_id).await? {
+            Some(stats) if stats.model_trained_at_ms.is_some() => {
+                state.set_enrolment(user_id, Enrolment::Done);
+                return Ok(());
+            }
+            Some(stats) => (stats.events, first_target),
+            None => (new_events, first_target),
+        },
     };
-    let due = stats.model_trained_at_ms.is_none() && stats.events >= state.config.auto_train_events;
-    if due {
+    if events >= target {
         state.store.enqueue_training(user_id).await?;
         state.jobs.notify_one();
-    }
-    if due || stats.model_trained_at_ms.is_some() {
-        state
-            .auto_trained
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id.to_string());
+        state.set_enrolment(user_id, Enrolment::Done);
+    } else {
+        state.set_enrolment(user_id, Enrolment::Collecting { events, target });
     }
     Ok(())
 }

@@ -95,7 +95,7 @@ pub async fn erase(
     let erased = state.store.erase_user(&user_id).await?;
     state.forget_model(&user_id).await;
     state
-        .auto_trained
+        .enrolment
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&user_id);
