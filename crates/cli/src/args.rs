@@ -203,9 +203,10 @@ pub struct LoadtestArgs {
     /// Base URLs of the nodes, comma-separated; session i goes to node i mod n.
     #[arg(long, value_delimiter = ',', required = true)]
     pub nodes: Vec<String>,
-    /// A secret (or admin) API key valid on every node.
-    #[arg(long)]
-    pub key: String,
+    /// A secret (or admin) API key valid on every node, or one per node, comma-separated
+    /// in the order of --nodes.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub key: Vec<String>,
     /// Simulated browser sessions running at once.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub sessions: u32,
@@ -239,7 +240,7 @@ pub struct LoadtestArgs {
     /// Reusing one reuses its (already trained) users.
     #[arg(long)]
     pub run_id: Option<String>,
-    /// Seed of the synthetic people.
+    /// Seed of the synthetic people (mixed with the run id, so each run has new people).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Seconds before a request counts as timed out (training waits are not limited).

@@ -18,28 +18,28 @@ impl Progress for Bars {
                 .expect("the template is valid")
                 .progress_chars("=> "),
         );
-        if let Ok(mut current) = self.current.lock() {
-            if let Some(previous) = current.replace(bar) {
-                previous.finish();
-            }
+        if let Ok(mut current) = self.current.lock()
+            && let Some(previous) = current.replace(bar)
+        {
+            previous.finish();
         }
     }
 
     fn step(&self) {
-        if let Ok(current) = self.current.lock() {
-            if let Some(bar) = current.as_ref() {
-                bar.inc(1);
-            }
+        if let Ok(current) = self.current.lock()
+            && let Some(bar) = current.as_ref()
+        {
+            bar.inc(1);
         }
     }
 }
 
 impl Drop for Bars {
     fn drop(&mut self) {
-        if let Ok(mut current) = self.current.lock() {
-            if let Some(bar) = current.take() {
-                bar.finish();
-            }
+        if let Ok(mut current) = self.current.lock()
+            && let Some(bar) = current.take()
+        {
+            bar.finish();
         }
     }
 }

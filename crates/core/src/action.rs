@@ -172,12 +172,7 @@ impl Sink<'_> {
 }
 
 /// The release that ends the press at `press`, if it comes before any other press.
-fn find_release(
-    ev: &[Event],
-    press: usize,
-    end: usize,
-    button: Button,
-) -> Option<usize> {
+fn find_release(ev: &[Event], press: usize, end: usize, button: Button) -> Option<usize> {
     for (j, e) in ev.iter().enumerate().take(end).skip(press + 1) {
         match e.kind {
             EventKind::Release if e.button == button || e.button == Button::None => return Some(j),
@@ -209,7 +204,14 @@ mod tests {
 
     fn moves(t0: f64, x0: f64, n: usize) -> Vec<Event> {
         (0..n)
-            .map(|k| ev(t0 + 10.0 * k as f64, x0 + 5.0 * k as f64, EventKind::Move, Button::None))
+            .map(|k| {
+                ev(
+                    t0 + 10.0 * k as f64,
+                    x0 + 5.0 * k as f64,
+                    EventKind::Move,
+                    Button::None,
+                )
+            })
             .collect()
     }
 
@@ -225,9 +227,19 @@ mod tests {
     fn press_drag_release_is_drag_and_drop_after_its_approach() {
         let mut e = moves(0.0, 0.0, 5);
         e.push(ev(50.0, 20.0, EventKind::Press, Button::Left));
-        e.extend((1..6).map(|k| ev(50.0 + 10.0 * k as f64, 20.0 + 10.0 * k as f64, EventKind::Drag, Button::Left)));
+        e.extend((1..6).map(|k| {
+            ev(
+                50.0 + 10.0 * k as f64,
+                20.0 + 10.0 * k as f64,
+                EventKind::Drag,
+                Button::Left,
+            )
+        }));
         e.push(ev(120.0, 70.0, EventKind::Release, Button::Left));
-        assert_eq!(kinds(e), vec![(ActionKind::MouseMove, 5), (ActionKind::DragDrop, 7)]);
+        assert_eq!(
+            kinds(e),
+            vec![(ActionKind::MouseMove, 5), (ActionKind::DragDrop, 7)]
+        );
     }
 
     #[test]
@@ -235,7 +247,10 @@ mod tests {
         let mut e = moves(0.0, 0.0, 6);
         e.extend(moves(3_000.0, 100.0, 6));
         e.extend(moves(6_000.0, 300.0, 2));
-        assert_eq!(kinds(e), vec![(ActionKind::MouseMove, 6), (ActionKind::MouseMove, 6)]);
+        assert_eq!(
+            kinds(e),
+            vec![(ActionKind::MouseMove, 6), (ActionKind::MouseMove, 6)]
+        );
     }
 
     #[test]
@@ -246,7 +261,11 @@ mod tests {
         e.push(ev(2_000.0, 20.0, wheel, Button::None));
         assert_eq!(
             kinds(e),
-            vec![(ActionKind::MouseMove, 5), (ActionKind::Scroll, 4), (ActionKind::Scroll, 1)]
+            vec![
+                (ActionKind::MouseMove, 5),
+                (ActionKind::Scroll, 4),
+                (ActionKind::Scroll, 1)
+            ]
         );
     }
 

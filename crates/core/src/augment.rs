@@ -31,7 +31,10 @@ pub fn resample(recording: &Recording, interval_ms: f64) -> Recording {
         })
         .copied()
         .collect();
-    Recording { events, screen: recording.screen }
+    Recording {
+        events,
+        screen: recording.screen,
+    }
 }
 
 #[cfg(test)]
@@ -41,10 +44,25 @@ mod tests {
 
     #[test]
     fn keeps_one_position_per_interval_and_every_click() {
-        let mut events: Vec<Event> =
-            (0..50).map(|k| Event::new(10.0 * k as f64, k as f64, 0.0, EventKind::Move, Button::None)).collect();
+        let mut events: Vec<Event> = (0..50)
+            .map(|k| {
+                Event::new(
+                    10.0 * k as f64,
+                    k as f64,
+                    0.0,
+                    EventKind::Move,
+                    Button::None,
+                )
+            })
+            .collect();
         events.push(Event::new(495.0, 49.0, 0.0, EventKind::Press, Button::Left));
-        events.push(Event::new(560.0, 49.0, 0.0, EventKind::Release, Button::Left));
+        events.push(Event::new(
+            560.0,
+            49.0,
+            0.0,
+            EventKind::Release,
+            Button::Left,
+        ));
         let coarse = resample(&Recording::new(events), 100.0);
         let times: Vec<f64> = coarse.events.iter().map(|e| e.t).collect();
         assert_eq!(times, vec![0.0, 100.0, 200.0, 300.0, 400.0, 495.0, 560.0]);

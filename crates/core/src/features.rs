@@ -10,7 +10,7 @@ use std::ops::Index;
 
 use crate::action::{Action, ActionKind};
 use crate::event::{Button, EventKind};
-use crate::geometry::{direction_sector, distance_to_line, wrap_angle};
+use crate::geometry::{Line, StepTable, direction_sector, wrap_angle};
 use crate::preprocess::Cleaned;
 use crate::stats::Running;
 
@@ -132,12 +132,16 @@ pub struct FeatureExtractor {
     /// (t, x, y) of the action's distinct instants.
     points: Vec<(f64, f64, f64)>,
     speeds: Vec<(f64, f64)>,
+    table: StepTable,
 }
 
 impl FeatureExtractor {
     pub fn extract(&mut self, cleaned: &Cleaned, action: &Action) -> FeatureVector {
         let mut f = [0.0; FEATURE_COUNT];
-        let Some(events) = cleaned.events.get(action.events.clone()).filter(|e| !e.is_empty())
+        let Some(events) = cleaned
+            .events
+            .get(action.events.clone())
+            .filter(|e| !e.is_empty())
         else {
             return FeatureVector(f);
         };
@@ -158,9 +162,13 @@ impl FeatureExtractor {
         set(Feature::ActionType, f64::from(action.kind as u8));
         set(Feature::ElapsedTime, elapsed);
         set(Feature::NumPoints, pts.len() as f64);
-        let end_to_end = (xn - x0).hypot(yn - y0);
+        let chord = Line::through((x0, y0), (xn, yn));
+        let end_to_end = chord.length();
         set(Feature::EndToEnd, end_to_end);
-        set(Feature::DirectionSector, f64::from(direction_sector(xn - x0, y0 - yn)));
+        set(
+            Feature::DirectionSector,
+            f64::from(direction_sector(xn - x0, y0 - yn)),
+        );
         if end_to_end > 0.0 {
             set(Feature::DirectionCos, (xn - x0) / end_to_end);
             set(Feature::DirectionSin, (y0 - yn) / end_to_end);
@@ -170,8 +178,16 @@ impl FeatureExtractor {
         set(Feature::EndX, xn);
         set(Feature::EndY, yn);
 
-        let [mut vx, mut vy, mut v, mut a, mut jerk, mut curv, mut omega, mut dt_stats] =
-            [Running::default(); 8];
+        let [
+            mut vx,
+            mut vy,
+            mut v,
+            mut a,
+            mut jerk,
+            mut curv,
+            mut omega,
+            mut dt_stats,
+        ] = [Running::default(); 8];
         let mut distance = 0.0;
         let mut sum_abs_angles = 0.0;
         let mut sum_signed_angles = 0.0;
@@ -181,26 +197,26 @@ impl FeatureExtractor {
         let mut prev_theta: Option<f64> = None;
         let mut prev_v: Option<f64> = None;
         let mut prev_a: Option<f64> = None;
-        let mut acceleration_time: Option<f64> = None;
+        // When the speed first stopped rising; NaN until then.
+        let mut acceleration_time = f64::NAN;
         self.speeds.clear();
 
         for w in pts.windows(2) {
             let ((ta, xa, ya), (tb, xb, yb)) = (w[0], w[1]);
             let (dt, dx, dy) = (tb - ta, xb - xa, yb - ya);
-            let ds = dx.hypot(dy);
+            let (ds, theta) = self.table.length_and_direction(dx, dy);
             distance += ds;
             dt_stats.push(dt);
             if ds <= SMALL_STEP_PX {
                 small_steps += 1;
             }
-            largest_deviation = largest_deviation.max(distance_to_line((xb, yb), (x0, y0), (xn, yn)));
+            largest_deviation = largest_deviation.max(chord.distance((xb, yb)));
             let speed = ds / dt;
             vx.push(dx / dt);
             vy.push(dy / dt);
             v.push(speed);
             self.speeds.push((tb - t0, speed));
             if ds > 0.0 {
-                let theta = dy.atan2(dx);
                 if let Some(prev) = prev_theta {
                     let turn = wrap_angle(theta - prev);
                     sum_abs_angles += turn.abs();
@@ -216,9 +232,13 @@ impl FeatureExtractor {
             if let Some(pv) = prev_v {
                 let acc = (speed - pv) / dt;
                 a.push(acc);
-                if acc <= 0.0 && acceleration_time.is_none() {
-                    acceleration_time = Some(ta - t0);
-                }
+                // A select rather than a branch on every sign of `acc`.
+                let first_stop = acceleration_time.is_nan() & (acc <= 0.0);
+                acceleration_time = if first_stop {
+                    ta - t0
+                } else {
+                    acceleration_time
+                };
                 if let Some(pa) = prev_a {
                     jerk.push((acc - pa) / dt);
                 }
@@ -228,12 +248,24 @@ impl FeatureExtractor {
         }
 
         set(Feature::TraveledDistance, distance);
-        set(Feature::Straightness, if distance > 0.0 { end_to_end / distance } else { 1.0 });
+        set(
+            Feature::Straightness,
+            if distance > 0.0 {
+                end_to_end / distance
+            } else {
+                1.0
+            },
+        );
         set(Feature::SumOfAngles, sum_abs_angles);
         set(Feature::SignedAngles, sum_signed_angles);
         set(Feature::CriticalPoints, f64::from(critical));
         set(Feature::LargestDeviation, largest_deviation);
-        set(Feature::AccelerationTime, acceleration_time.unwrap_or(elapsed));
+        let acceleration_time = if acceleration_time.is_nan() {
+            elapsed
+        } else {
+            acceleration_time
+        };
+        set(Feature::AccelerationTime, acceleration_time);
         let steps = pts.len().saturating_sub(1);
         if steps > 0 {
             set(Feature::SmallSteps, f64::from(small_steps) / steps as f64);
@@ -259,21 +291,24 @@ impl FeatureExtractor {
 
         let peak = v.max();
         if peak > 0.0 && elapsed > 0.0 {
-            let (peak_t, _) = self
-                .speeds
-                .iter()
-                .copied()
-                .fold((0.0, f64::NEG_INFINITY), |best, s| if s.1 > best.1 { s } else { best });
+            let (peak_t, _) =
+                self.speeds
+                    .iter()
+                    .copied()
+                    .fold((0.0, f64::NEG_INFINITY), |best, s| {
+                        if s.1 > best.1 { s } else { best }
+                    });
             set(Feature::PeakTimeRatio, peak_t / elapsed);
             let tail = &self.speeds[self.speeds.len().saturating_sub(3)..];
             let tail_mean = tail.iter().map(|s| s.1).sum::<f64>() / tail.len() as f64;
             set(Feature::EndSpeedRatio, tail_mean / peak);
             let floor = peak / 3.0;
-            let peaks = self
+            // Summed flags rather than a filter: its branches would be hard to predict.
+            let peaks: usize = self
                 .speeds
                 .windows(3)
-                .filter(|w| w[1].1 > w[0].1 && w[1].1 >= w[2].1 && w[1].1 >= floor)
-                .count();
+                .map(|w| usize::from((w[1].1 > w[0].1) & (w[1].1 >= w[2].1) & (w[1].1 >= floor)))
+                .sum();
             let edge_peak = |s: Option<&(f64, f64)>, n: Option<&(f64, f64)>| match (s, n) {
                 (Some(s), Some(n)) => s.1 > n.1 && s.1 >= floor,
                 (Some(s), None) => s.1 >= floor,
@@ -295,7 +330,11 @@ impl FeatureExtractor {
         match (press, release) {
             (Some(p), Some(r)) => {
                 set(Feature::ClickHold, events[r].t - events[p].t);
-                let dwell = if p > 0 { events[p].t - events[p - 1].t } else { 0.0 };
+                let dwell = if p > 0 {
+                    events[p].t - events[p - 1].t
+                } else {
+                    0.0
+                };
                 set(Feature::DwellBeforePress, dwell);
             }
             _ => {
@@ -315,7 +354,10 @@ impl FeatureExtractor {
             set(Feature::WheelDistance, wheel);
             let span = events[events.len() - 1].t - events[0].t;
             if span > 0.0 {
-                set(Feature::WheelRate, (events.len() - 1) as f64 * 1000.0 / span);
+                set(
+                    Feature::WheelRate,
+                    (events.len() - 1) as f64 * 1000.0 / span,
+                );
             }
         }
         FeatureVector(f)
@@ -370,7 +412,9 @@ mod tests {
         assert!(f[Feature::MeanJerk].abs() < 1e-12);
         assert!(f[Feature::LargestDeviation] < 1e-9);
         assert_eq!(f[Feature::CriticalPoints], 0.0);
-        assert!((f[Feature::MeanVx] - 0.3).abs() < 1e-12 && (f[Feature::MeanVy] - 0.4).abs() < 1e-12);
+        assert!(
+            (f[Feature::MeanVx] - 0.3).abs() < 1e-12 && (f[Feature::MeanVy] - 0.4).abs() < 1e-12
+        );
         // Down and to the right on screen is the south-east sector.
         assert_eq!(f[Feature::DirectionSector], 6.0);
         assert_eq!(f[Feature::ClickHold], -1.0);
@@ -397,10 +441,24 @@ mod tests {
     #[test]
     fn click_timing_features() {
         let mut events: Vec<Event> = (0..6)
-            .map(|k| Event::new(10.0 * k as f64, 5.0 * k as f64, 0.0, EventKind::Move, Button::None))
+            .map(|k| {
+                Event::new(
+                    10.0 * k as f64,
+                    5.0 * k as f64,
+                    0.0,
+                    EventKind::Move,
+                    Button::None,
+                )
+            })
             .collect();
         events.push(Event::new(80.0, 25.0, 0.0, EventKind::Press, Button::Right));
-        events.push(Event::new(190.0, 25.0, 0.0, EventKind::Release, Button::Right));
+        events.push(Event::new(
+            190.0,
+            25.0,
+            0.0,
+            EventKind::Release,
+            Button::Right,
+        ));
         let all = extract(&Recording::new(events));
         assert_eq!(all.len(), 1);
         let f = all[0];
@@ -413,7 +471,7 @@ mod tests {
     #[test]
     fn names_and_docs_cover_every_feature() {
         assert_eq!(FEATURE_NAMES.len(), FEATURE_DOCS.len());
-        assert!(FEATURE_COUNT >= 39);
+        const { assert!(FEATURE_COUNT >= 39) };
         let mut names = FEATURE_NAMES.to_vec();
         names.sort_unstable();
         names.dedup();

@@ -47,59 +47,78 @@ pub fn preprocess(recording: &Recording, config: &PreprocessConfig) -> Cleaned {
         .filter(|d| d.is_finite() && *d > 0.0)
         .map_or(1.0, |d| config.reference_diagonal / d);
 
-    let mut events: Vec<Event> = Vec::with_capacity(recording.events.len());
-    let mut chunk_starts = vec![0usize];
+    // Chunks: runs of usable events between clock jumps, as ranges of `recording.events`, and
+    // whether each is already in time order (the usual case, which needs no copy to sort).
+    let mut chunks: Vec<(Range<usize>, bool)> = Vec::new();
+    let mut chunk_start = 0;
+    let mut in_order = true;
     let mut last_t = f64::NEG_INFINITY;
-    for e in &recording.events {
+    for (i, e) in recording.events.iter().enumerate() {
         if !is_usable(e, config.max_coordinate) {
             continue;
         }
         if e.t < last_t - config.clock_jump_ms {
-            chunk_starts.push(events.len());
+            chunks.push((chunk_start..i, in_order));
+            chunk_start = i;
+            in_order = true;
+        } else if e.t < last_t {
+            in_order = false;
         }
         last_t = e.t;
+    }
+    chunks.push((chunk_start..recording.events.len(), in_order));
+
+    let usable = |e: &&Event| is_usable(e, config.max_coordinate);
+    let scaled = |e: &Event| {
         let mut e = *e;
         e.x *= scale;
         e.y *= scale;
-        events.push(e);
-    }
-    chunk_starts.push(events.len());
-
-    // Small reorderings (batches flushed out of order, jittery clocks) are sorted away within a
-    // chunk; a stable sort keeps press-before-release for events on the same millisecond.
-    for w in chunk_starts.windows(2) {
-        let chunk = &mut events[w[0]..w[1]];
-        if !chunk.is_sorted_by(|a, b| a.t <= b.t) {
-            chunk.sort_by(|a, b| a.t.total_cmp(&b.t));
-        }
-    }
-
+        e
+    };
     let mut out = Cleaned {
-        events: Vec::with_capacity(events.len()),
+        events: Vec::with_capacity(recording.events.len()),
         segments: Vec::new(),
     };
-    for w in chunk_starts.windows(2) {
-        let mut seg_start = out.events.len();
-        for e in &events[w[0]..w[1]] {
-            if let Some(prev) = out.events[seg_start..].last_mut() {
-                if e.t - prev.t > config.pause_split_ms {
-                    out.segments.push(seg_start..out.events.len());
-                    seg_start = out.events.len();
-                } else if e.t == prev.t && prev.is_motion() && e.is_motion() {
-                    // Two positions at one instant carry no timing: keep the later position.
-                    *prev = *e;
-                    continue;
-                } else if e == prev {
-                    continue;
-                }
-            }
-            out.events.push(*e);
-        }
-        if out.events.len() > seg_start {
-            out.segments.push(seg_start..out.events.len());
+    let mut sorted = Vec::new();
+    for (range, in_order) in chunks {
+        let chunk = recording.events[range].iter().filter(usable).map(scaled);
+        if in_order {
+            append_chunk(&mut out, chunk, config.pause_split_ms);
+        } else {
+            // Small reorderings (batches flushed out of order, jittery clocks) are sorted away
+            // within a chunk; a stable sort keeps press-before-release for events on the same
+            // millisecond.
+            sorted.clear();
+            sorted.extend(chunk);
+            sorted.sort_by(|a, b| a.t.total_cmp(&b.t));
+            append_chunk(&mut out, sorted.iter().copied(), config.pause_split_ms);
         }
     }
     out
+}
+
+/// Appends the time-ordered events of one chunk, merging duplicates and cutting segments at
+/// long pauses.
+fn append_chunk(out: &mut Cleaned, chunk: impl Iterator<Item = Event>, pause_split_ms: f64) {
+    let mut seg_start = out.events.len();
+    for e in chunk {
+        if let Some(prev) = out.events[seg_start..].last_mut() {
+            if e.t - prev.t > pause_split_ms {
+                out.segments.push(seg_start..out.events.len());
+                seg_start = out.events.len();
+            } else if e.t == prev.t && prev.is_motion() && e.is_motion() {
+                // Two positions at one instant carry no timing: keep the later position.
+                *prev = e;
+                continue;
+            } else if e == *prev {
+                continue;
+            }
+        }
+        out.events.push(e);
+    }
+    if out.events.len() > seg_start {
+        out.segments.push(seg_start..out.events.len());
+    }
 }
 
 fn is_usable(e: &Event, max_coordinate: f64) -> bool {
@@ -151,6 +170,22 @@ mod tests {
         ]);
         let xs: Vec<f64> = c.events.iter().map(|e| e.x).collect();
         assert_eq!(xs, vec![0.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn sorts_each_chunk_on_its_own() {
+        let c = clean(vec![
+            mv(5_000.0, 0.0, 0.0),
+            mv(5_020.0, 2.0, 0.0),
+            mv(5_010.0, 1.0, 0.0),
+            mv(5_030.0, 65535.0, 0.0), // a glitch, dropped
+            mv(5.0, 5.0, 0.0),         // the clock was reset: a new chunk
+            mv(15.0, 6.0, 0.0),
+            mv(12.0, 7.0, 0.0),
+        ]);
+        let xs: Vec<f64> = c.events.iter().map(|e| e.x).collect();
+        assert_eq!(xs, vec![0.0, 1.0, 2.0, 5.0, 7.0, 6.0]);
+        assert_eq!(c.segments, vec![0..3, 3..6]);
     }
 
     #[test]

@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use pointerprint_model::{TrainConfig, UserModel};
-use rayon::prelude::*;
+use pointerprint_model::TrainConfig;
 use serde::Serialize;
 
 use crate::corpus::read_users;
-use crate::impostor_score;
 use crate::metrics::{Metrics, Trial};
 use crate::{EvalError, Progress};
+use crate::{impostor_score, train_all};
 
 /// One scored test session.
 #[derive(Debug, Clone, Serialize)]
@@ -63,32 +62,10 @@ pub fn run(
     let training = read_users(train, true, progress)?;
     let testing = read_users(test, false, progress)?;
 
-    progress.stage("training user models", training.len());
-    let actions: Vec<Vec<_>> = training
-        .iter()
-        .map(|u| u.training_sessions().concat())
-        .collect();
-    let models: Vec<UserModel> = training
-        .par_iter()
-        .enumerate()
-        .map(|(i, user)| {
-            let genuine = user.training_sessions();
-            let population: Vec<&[_]> = actions
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, a)| a.as_slice())
-                .collect();
-            let model = UserModel::train(&genuine, &population, config).map_err(|source| {
-                EvalError::Model {
-                    user: user.name.clone(),
-                    source,
-                }
-            });
-            progress.step();
-            model
-        })
-        .collect::<Result<_, _>>()?;
+    let names: Vec<String> = training.iter().map(|u| u.name.clone()).collect();
+    let genuine: Vec<Vec<&[_]>> = training.iter().map(|u| u.training_sessions()).collect();
+    let background: Vec<Vec<_>> = genuine.iter().map(|g| g.concat()).collect();
+    let models = train_all(&names, &genuine, &background, config, progress)?;
 
     let mut sessions = Vec::new();
     for user in &testing {

@@ -12,7 +12,9 @@ pub mod split;
 
 use std::path::PathBuf;
 
-use pointerprint_model::Learner;
+use pointerprint_core::FeatureVector;
+use pointerprint_model::{Learner, TrainConfig, UserModel};
+use rayon::prelude::*;
 
 /// Reports progress of long stages; the CLI draws bars with it, tests ignore it.
 pub trait Progress: Sync {
@@ -50,6 +52,37 @@ pub fn impostor_score(normalized: &[f64], claimed: usize, learner: Learner) -> f
     } else {
         best_other - own
     }
+}
+
+/// Trains one model per user in parallel: user `i` on its `genuine` sequences against every
+/// other user's `background` actions.
+pub(crate) fn train_all(
+    names: &[String],
+    genuine: &[Vec<&[FeatureVector]>],
+    background: &[Vec<FeatureVector>],
+    config: &TrainConfig,
+    progress: &dyn Progress,
+) -> Result<Vec<UserModel>, EvalError> {
+    progress.stage("training user models", names.len());
+    (0..names.len())
+        .into_par_iter()
+        .map(|i| {
+            let population: Vec<&[FeatureVector]> = background
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, a)| a.as_slice())
+                .collect();
+            let model = UserModel::train(&genuine[i], &population, config).map_err(|source| {
+                EvalError::Model {
+                    user: names[i].clone(),
+                    source,
+                }
+            });
+            progress.step();
+            model
+        })
+        .collect()
 }
 
 /// Why an evaluation could not run.

@@ -170,8 +170,15 @@ mod tests {
         // Impostors 0.4, 0.8; genuine 0.1, 0.5, 0.6: pairs won 1 + 3 of 6.
         let t = trials(&[0.1, 0.5, 0.6], &[0.4, 0.8]);
         assert!((auc(&t).unwrap() - 4.0 / 6.0).abs() < 1e-12);
+        // Flagging 0.8 and above misses one impostor of two (FAR 1/2, FRR 0); lowering the
+        // threshold past 0.6 and 0.5 flags genuine trials (FRR 1/3, 2/3) with FAR still 1/2:
+        // the rates cross at 1/2.
         let e = eer(&operating_points(&t));
-        assert!(e > 0.3 && e < 0.5, "{e}");
+        assert!((e - 0.5).abs() < 1e-12, "{e}");
+        // One genuine trial above one impostor of four: the rates cross at 1/4.
+        let t = trials(&[0.1, 0.2, 0.3, 0.75], &[0.4, 0.5, 0.7, 0.8]);
+        let e = eer(&operating_points(&t));
+        assert!((e - 0.25).abs() < 1e-12, "{e}");
     }
 
     #[test]

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-use pointerprint_model::{TrainConfig, UserModel};
+use pointerprint_model::TrainConfig;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::corpus::read_users;
-use crate::impostor_score;
 use crate::metrics::{Metrics, Trial};
 use crate::{EvalError, Progress};
+use crate::{impostor_score, train_all};
 
 /// Decision windows, in consecutive actions.
 pub const WINDOWS: [usize; 4] = [1, 5, 10, 20];
@@ -69,27 +69,9 @@ pub fn run(
         })
         .unzip();
 
-    progress.stage("training user models", users.len());
-    let models: Vec<UserModel> = users
-        .par_iter()
-        .enumerate()
-        .map(|(i, user)| {
-            let population: Vec<&[_]> = train
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, a)| a.as_slice())
-                .collect();
-            let model = UserModel::train(&[&train[i]], &population, config).map_err(|source| {
-                EvalError::Model {
-                    user: user.name.clone(),
-                    source,
-                }
-            });
-            progress.step();
-            model
-        })
-        .collect::<Result<_, _>>()?;
+    let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
+    let genuine: Vec<Vec<&[_]>> = train.iter().map(|t| vec![t.as_slice()]).collect();
+    let models = train_all(&names, &genuine, &train, config, progress)?;
 
     // scores[m][u]: model m's action scores of user u's test actions.
     progress.stage("scoring held-out actions", models.len());

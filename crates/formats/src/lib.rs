@@ -4,6 +4,7 @@
 //! column of the first bad value; none panics and none silently skips a malformed row.
 
 mod csv;
+mod decimal;
 mod extension;
 mod native;
 
@@ -72,16 +73,17 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-/// A file that could not be read or parsed.
+/// A file that could not be read or parsed. The message is complete on its own (the cause
+/// is part of it, not a separate error source), so it prints once in any error chain.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: {source}")]
-    Parse { path: PathBuf, source: ParseError },
+    #[error("{}: {error}", path.display())]
+    Parse { path: PathBuf, error: ParseError },
 }
 
 /// Recognises a format by the header (CSV) or the shape (JSON) of the input.
@@ -119,22 +121,22 @@ pub fn parse_as(bytes: &[u8], format: Format) -> Result<Recording, ParseError> {
 
 /// Reads and parses one session file.
 pub fn read_file(path: &Path) -> Result<Recording, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
-    parse(&bytes).map_err(|source| ReadError::Parse {
+    parse(&bytes).map_err(|error| ReadError::Parse {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
 /// Every file under `path` (or `path` itself if it is a file), recursively, in name order.
 /// Hidden files (a leading dot) are skipped; an unreadable directory is an error.
 pub fn session_files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
-    let io = |source| ReadError::Io {
+    let io = |error| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     if path.metadata().map_err(io)?.is_file() {
         return Ok(vec![path.to_path_buf()]);

@@ -79,6 +79,52 @@ fn malformed_csv_names_line_and_column() {
 }
 
 #[test]
+fn balabit_errors_are_located_among_plain_rows() {
+    let header = "record timestamp,client timestamp,button,state,x,y\n";
+    let good = "0.1,0.1,NoButton,Move,10,20\n";
+    let e = err(&format!(
+        "{header}{good}{good}0.3,0.3,NoButton,Move,10,2x\n{good}"
+    ));
+    assert_eq!((e.line, e.column), (4, 26));
+    assert!(e.message.contains("y is not a number"), "{e}");
+    let e = err(&format!("{header}{good}0.4,0.4,NoButton,Mvoe,10,20\n"));
+    assert_eq!((e.line, e.column), (3, 18));
+    assert!(e.message.contains("unknown state \"Mvoe\""), "{e}");
+    let e = err(&format!("{header}{good}0.5,-0.5,NoButton,Move,10,20"));
+    assert_eq!((e.line, e.column), (3, 5));
+    assert!(e.message.contains("negative"), "{e}");
+    let e = err(&format!("{header}{good}0.6,0.6,NoButton,Move,10,20,30\r\n"));
+    assert_eq!((e.line, e.column), (3, 29));
+    assert!(e.message.contains("more than 6 fields"), "{e}");
+}
+
+#[test]
+fn numbers_of_any_form_std_reads_are_read_as_std_reads_them() {
+    let header = "record timestamp,client timestamp,button,state,x,y\n";
+    let r = parse(
+        format!(
+            "{header}0.1,0.0939999999828,NoButton,Move,10,20\n\
+             x,  2.5e-1 ,Left,Pressed, 3 ,4.\r\n\
+             0.3,12345678901234567.125,Left,Released,+7,.5\n\
+             0.4,1,NoButton,Move,1043,410"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let std = |s: &str| s.parse::<f64>().unwrap();
+    let got: Vec<(f64, f64, f64)> = r.events.iter().map(|e| (e.t, e.x, e.y)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (std("0.0939999999828") * 1000.0, 10.0, 20.0),
+            (250.0, 3.0, 4.0),
+            (std("12345678901234567.125") * 1000.0, 7.0, 0.5),
+            (1000.0, 1043.0, 410.0),
+        ]
+    );
+}
+
+#[test]
 fn extension_json_is_read_and_its_errors_located() {
     let r = parse(
         br#"[{"eventType":"mousemove","x":10,"y":20,"timestamp":1700000000000,"button":0,"altKey":false,"ctrlKey":false,"shiftKey":false},

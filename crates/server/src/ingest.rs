@@ -69,10 +69,10 @@ pub fn check_events(recording: &Recording, max_events: usize) -> Result<(), ApiE
                 e.x, e.y
             )));
         }
-        if let EventKind::Wheel { dx, dy } = e.kind {
-            if !(dx.is_finite() && dy.is_finite()) {
-                return Err(bad("wheel delta is not finite".into()));
-            }
+        if let EventKind::Wheel { dx, dy } = e.kind
+            && !(dx.is_finite() && dy.is_finite())
+        {
+            return Err(bad("wheel delta is not finite".into()));
         }
         if i > 0 && e.t < events[i - 1].t {
             return Err(bad(format!(

@@ -104,10 +104,10 @@ impl Shared {
 
     pub fn publish(&self, session_id: &str, update: TrustUpdate) {
         let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = streams.get(session_id) {
-            if sender.send(update).is_err() {
-                streams.remove(session_id);
-            }
+        if let Some(sender) = streams.get(session_id)
+            && sender.send(update).is_err()
+        {
+            streams.remove(session_id);
         }
     }
 }

@@ -90,7 +90,7 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
     let mut population = Vec::new();
     let mut others = state.store.users().await.map_err(|e| e.to_string())?;
     others.retain(|u| u.user_id != user_id && u.events > 0);
-    others.sort_by(|a, b| b.events.cmp(&a.events));
+    others.sort_by_key(|u| std::cmp::Reverse(u.events));
     for other in others.iter().take(POPULATION_USERS) {
         let mut actions: Vec<FeatureVector> = user_actions(state, &other.user_id).await?.concat();
         actions.truncate(POPULATION_ACTIONS);

@@ -179,6 +179,27 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Writes a new key file (64 hex characters) readable by its owner only (mode 0600); fails
+/// if the file exists.
+pub fn create_key_file(path: &Path, key: &[u8; 32]) -> Result<(), StorageError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // The error keeps its kind, so callers can tell an existing file apart.
+    let mut file = options
+        .open(path)
+        .map_err(|e| StorageError::io_at(path, "create the key file", e))?;
+    let mut text = to_hex(key);
+    text.push('\n');
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| StorageError::io_at(path, "write the key file", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,25 +253,4 @@ mod tests {
         assert!(parse_key_file(p, &[0xff; 64]).is_err());
         assert_eq!(to_hex(&[0, 0xab, 0x10]), "00ab10");
     }
-}
-
-/// Writes a new key file (64 hex characters) readable by its owner only (mode 0600); fails
-/// if the file exists.
-pub fn create_key_file(path: &Path, key: &[u8; 32]) -> Result<(), StorageError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    // The error keeps its kind, so callers can tell an existing file apart.
-    let mut file = options
-        .open(path)
-        .map_err(|e| StorageError::io_at(path, "create the key file", e))?;
-    let mut text = to_hex(key);
-    text.push('\n');
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| StorageError::io_at(path, "write the key file", e))
 }

@@ -40,7 +40,9 @@ async fn first_start_keys(config: &Config) -> anyhow::Result<()> {
         println!("first start: created these API keys (shown once; only their hashes are stored):");
         for role in [Role::Admin, Role::Ingest] {
             let key = new_key(role);
-            store.create_key("first start", role, &hash_key(&key)).await?;
+            store
+                .create_key("first start", role, &hash_key(&key))
+                .await?;
             println!("  {:<6} {key}", role.to_string());
         }
     }

@@ -52,10 +52,10 @@ async fn serve(
     session_id: String,
     mut updates: tokio::sync::broadcast::Receiver<TrustUpdate>,
 ) {
-    if let Ok(Some(current)) = session_trust(&state, &session_id).await {
-        if send(&mut socket, &current).await.is_err() {
-            return;
-        }
+    if let Ok(Some(current)) = session_trust(&state, &session_id).await
+        && send(&mut socket, &current).await.is_err()
+    {
+        return;
     }
     loop {
         tokio::select! {
