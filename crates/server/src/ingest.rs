@@ -1,6 +1,7 @@
 //! Validating and storing event batches, whatever endpoint they came through.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use pointerprint_core::{EventKind, Recording};
@@ -20,18 +21,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "the request body is over the size limit",
-                )
-            } else {
-                ApiError::bad_request("unreadable_body", e.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A body that could not be read: too large (413, over the configured limit) or broken.
+pub fn body_error(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is over the size limit",
+        )
+    } else {
+        ApiError::bad_request("unreadable_body", e.body_text())
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::ingest::{check_events, check_id, store_batch};
+use crate::ingest::{body_error, check_events, check_id, store_batch};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -40,17 +40,7 @@ pub async fn post(
         .and_then(|v| v.strip_prefix("Bearer "));
     let caller = authenticate(&state, bearer.or(params.key.as_deref())).await?;
     caller.require(Role::Ingest)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is over the size limit",
-            )
-        } else {
-            ApiError::bad_request("unreadable_body", e.body_text())
-        }
-    })?;
+    let body = body.map_err(body_error)?;
     check_id("user_id", &params.user_id)?;
     check_id("session_id", &params.session_id)?;
     let recording = parse_as(&body, Format::ExtensionJson)
