@@ -1,86 +1,8 @@
 //! `pointerprint loadtest` against a real `pointerprint serve` process.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pointerprint");
-
-/// Creates an API key of `role` in the data folder and returns it.
-fn create_key(data: &Path, role: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["keys", "create", "--role", role, "--data"])
-        .arg(data)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "keys create: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A `pointerprint serve` process on 127.0.0.1 with a free port; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts the server on `data` (no automatic training, so nothing else uses the CPU)
-    /// and waits for its "listening" line.
-    fn start(data: &Path, log_name: &str) -> Server {
-        let config = data.join("loadtest-config.toml");
-        std::fs::write(&config, "auto_train_events = 1000000000000\n").unwrap();
-        let log = std::fs::File::create(data.join(log_name)).unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("the server starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let port = loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let _ = child.kill();
-                let _ = child.wait();
-                let log = std::fs::read_to_string(data.join(log_name)).unwrap_or_default();
-                panic!("the server stopped before listening: {log}");
-            }
-            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                break rest
-                    .split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .unwrap()
-                    .parse::<u16>()
-                    .unwrap();
-            }
-        };
-        // Keep reading, so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = stdout.read_to_end(&mut sink);
-        });
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::{BIN, Server, create_key};
 
 fn loadtest(server: &Server, key: &str, extra: &[&str]) -> Output {
     Command::new(BIN)

@@ -1,0 +1,7 @@
+//! The `pointerprint` binary end to end, in one test binary (one link, shared helpers).
+
+mod cli;
+mod data;
+mod durability;
+mod loadtest;
+mod support;

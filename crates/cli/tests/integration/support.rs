@@ -1,0 +1,101 @@
+//! A real `pointerprint serve` process for the tests that need one.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_pointerprint");
+
+/// Creates an API key of `role` in the data folder and returns it.
+pub fn create_key(data: &Path, role: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["keys", "create", "--role", role, "--data"])
+        .arg(data)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "keys create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A `pointerprint serve` process on 127.0.0.1 with a free port; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts the server on `data` (no automatic training, so nothing else uses the CPU)
+    /// and waits for its "listening" line.
+    pub fn start(data: &Path, log_name: &str) -> Server {
+        let config = data.join("loadtest-config.toml");
+        std::fs::write(&config, "auto_train_events = 1000000000000\n").unwrap();
+        let log = std::fs::File::create(data.join(log_name)).unwrap();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let port = loop {
+            line.clear();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = std::fs::read_to_string(data.join(log_name)).unwrap_or_default();
+                panic!("the server stopped before listening: {log}");
+            }
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                break rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .unwrap()
+                    .parse::<u16>()
+                    .unwrap();
+            }
+        };
+        // Keep reading, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = stdout.read_to_end(&mut sink);
+        });
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// `kill -9`: the process gets no chance to flush or clean up.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
