@@ -20,6 +20,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             ..BoostedParams::default()
         },
         seed: args.seed,
+        // Evaluation trains on whatever each data set has; enrolment minimums are the service's.
+        min_actions: 10,
         ..TrainConfig::default()
     };
     let started = Instant::now();

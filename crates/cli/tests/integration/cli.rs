@@ -177,3 +177,41 @@ fn malformed_input_fails_with_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2), "usage errors exit with 2");
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a folder"));
 }
+
+#[test]
+fn eval_works_with_very_little_training_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    ok(&[
+        "synth",
+        "--out",
+        &d(""),
+        "--users",
+        "3",
+        "--sessions",
+        "1",
+        "--actions",
+        "15",
+        "--tests",
+        "2",
+        "--test-actions",
+        "5",
+    ]);
+    let stdout = ok(&[
+        "eval",
+        "--train",
+        &d("training_files"),
+        "--test",
+        &d("test_files"),
+        "--labels",
+        &d("labels.csv"),
+        "--out",
+        &d("out"),
+        "--iterations",
+        "20",
+    ]);
+    assert!(
+        stdout.contains("6 test sessions scored against 3 user models"),
+        "{stdout}"
+    );
+}
