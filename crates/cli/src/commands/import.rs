@@ -1,17 +1,12 @@
-use anyhow::Context;
 use pointerprint_formats::{read_file, session_files};
-use pointerprint_server::Config;
 use pointerprint_storage::{Inserted, NewBatch};
 
+use super::with_store;
 use crate::args::ImportArgs;
 
 /// Stores each file as one session of the user (session id: the file name), so the
 /// service's trainer enrols the user from them.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let config = Config {
-        data_dir: args.data.clone(),
-        ..Config::load(None)?
-    };
     let mut files = Vec::new();
     for path in &args.files {
         files.extend(session_files(path)?);
@@ -20,12 +15,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .iter()
         .map(|f| Ok((f, read_file(f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
-        let store = pointerprint_server::startup::open_store(&config).await?;
+    with_store(args.data.clone(), async |_, store| {
         let (mut stored, mut events) = (0, 0);
         for (path, recording) in &recordings {
-            let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let session_id = format!("import:{}:{name}", args.user);
             let batch = NewBatch {
                 user_id: &args.user,

@@ -1,8 +1,9 @@
 use anyhow::Context;
-use pointerprint_server::{Config, hash_key, new_key};
+use pointerprint_server::{hash_key, new_key};
 use pointerprint_storage::crypto::create_key_file;
 use pointerprint_storage::{Cipher, Role};
 
+use super::with_store;
 use crate::args::{KeysCommand, RoleArg};
 
 pub fn run(command: KeysCommand) -> anyhow::Result<()> {
@@ -13,13 +14,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
                 RoleArg::Secret => Role::Secret,
                 RoleArg::Admin => Role::Admin,
             };
-            let config = Config {
-                data_dir: data,
-                ..Config::load(None)?
-            };
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(async {
-                let store = pointerprint_server::startup::open_store(&config).await?;
+            with_store(data, async |_, store| {
                 let key = new_key(role);
                 store.create_key(&name, role, &hash_key(&key)).await?;
                 println!("{key}");
@@ -27,13 +22,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
             })
         }
         KeysCommand::RotateEncryption { data } => {
-            let config = Config {
-                data_dir: data,
-                ..Config::load(None)?
-            };
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(async {
-                let store = pointerprint_server::startup::open_store(&config).await?;
+            with_store(data, async |config, store| {
                 let (key, cipher) = Cipher::generate();
                 // The new key is on disk before any data depends on it.
                 let path = config.key_path();

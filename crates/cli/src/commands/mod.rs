@@ -21,3 +21,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Loadtest(args) => loadtest::run(args),
     }
 }
+
+/// Runs `work` on the store of a data folder, on a runtime of its own: for the commands that
+/// work on the folder directly (keys, import), with the configuration's key file.
+fn with_store<T>(
+    data: std::path::PathBuf,
+    work: impl AsyncFnOnce(
+        &pointerprint_server::Config,
+        pointerprint_storage::Store,
+    ) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let config = pointerprint_server::Config {
+        data_dir: data,
+        ..pointerprint_server::Config::load(None)?
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = pointerprint_server::startup::open_store(&config).await?;
+        work(&config, store).await
+    })
+}
