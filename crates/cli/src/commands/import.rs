@@ -7,6 +7,7 @@ use crate::args::ImportArgs;
 /// Stores each file as one session of the user (session id: the file name), so the
 /// service's trainer enrols the user from them.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
+    pointerprint_server::ids::check("--user", &args.user).map_err(anyhow::Error::msg)?;
     let mut files = Vec::new();
     for path in &args.files {
         files.extend(session_files(path)?);

@@ -86,13 +86,18 @@ fn import_keys_and_encryption_rotation() {
     assert!(!ok, "{text}");
     assert!(text.contains("wrong key"), "{text}");
 
-    let (ok, text) = pointerprint(&[
-        "import",
-        "--data",
-        data,
-        "--user",
-        "",
-        files.to_str().unwrap(),
-    ]);
-    assert!(!ok, "an empty user id is refused: {text}");
+    for bad in ["", "a\u{7}b"] {
+        let (ok, text) = pointerprint(&[
+            "import",
+            "--data",
+            data,
+            "--user",
+            bad,
+            files.to_str().unwrap(),
+        ]);
+        assert!(
+            !ok && text.contains("--user must"),
+            "user id {bad:?} is refused: {text}"
+        );
+    }
 }
