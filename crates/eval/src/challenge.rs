@@ -91,18 +91,6 @@ pub fn run(
         }
     }
 
-    let trials = |user: Option<&str>| -> Vec<Trial> {
-        sessions
-            .iter()
-            .filter(|s| user.is_none_or(|u| s.user == u))
-            .filter_map(|s| {
-                s.impostor.map(|impostor| Trial {
-                    score: s.score,
-                    impostor,
-                })
-            })
-            .collect()
-    };
     let users = training
         .iter()
         .zip(&models)
@@ -110,16 +98,34 @@ pub fn run(
             user: user.name.clone(),
             training_actions: user.action_count(),
             test_sessions: sessions.iter().filter(|s| s.user == user.name).count(),
-            metrics: Metrics::of(&trials(Some(&user.name))),
+            metrics: Metrics::of(&labelled_trials(&sessions, Some(&user.name), |s| s.score)),
             expected_eer: model.summary().expected_eer,
             model_bytes: model.to_bytes().map_or(0, |b| b.len()),
         })
         .collect();
     Ok(ChallengeResult {
-        metrics: Metrics::of(&trials(None)),
+        metrics: Metrics::of(&labelled_trials(&sessions, None, |s| s.score)),
         sessions,
         users,
     })
+}
+
+/// The labelled sessions (of one user, or all) as trials, scored by `score`.
+pub fn labelled_trials(
+    sessions: &[ScoredSession],
+    user: Option<&str>,
+    score: impl Fn(&ScoredSession) -> f64,
+) -> Vec<Trial> {
+    sessions
+        .iter()
+        .filter(|s| user.is_none_or(|u| s.user == u))
+        .filter_map(|s| {
+            s.impostor.map(|impostor| Trial {
+                score: score(s),
+                impostor,
+            })
+        })
+        .collect()
 }
 
 /// Reads `filename,is_illegal` labels (a header line is allowed).

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use pointerprint_plot::{Curve, det_png, roc_png, score_histogram_png};
 use serde::Serialize;
 
-use crate::challenge::ChallengeResult;
+use crate::challenge::{ChallengeResult, labelled_trials};
 use crate::metrics::{Metrics, Trial, operating_points};
 use crate::split::SplitResult;
 
@@ -58,16 +58,6 @@ pub fn write_challenge(
         users: &'a [crate::challenge::UserResult],
         seconds: f64,
     }
-    let own: Vec<Trial> = result
-        .sessions
-        .iter()
-        .filter_map(|s| {
-            s.impostor.map(|impostor| Trial {
-                score: s.own_score,
-                impostor,
-            })
-        })
-        .collect();
     let report = Report {
         protocol: "challenge",
         decision_unit: "session",
@@ -76,38 +66,23 @@ pub fn write_challenge(
         auc: result.metrics.as_ref().map(|m| m.auc),
         eer: result.metrics.as_ref().map(|m| m.eer),
         metrics: &result.metrics,
-        without_cohort: Metrics::of(&own),
+        without_cohort: Metrics::of(&labelled_trials(&result.sessions, None, |s| s.own_score)),
         users: &result.users,
         seconds,
     };
     write(out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
     let mut files = vec![out.join("scores.csv"), out.join("report.json")];
 
-    let labelled: Vec<Trial> = result
-        .sessions
-        .iter()
-        .filter_map(|s| {
-            s.impostor.map(|impostor| Trial {
-                score: s.score,
-                impostor,
-            })
-        })
-        .collect();
     if let Some(m) = &result.metrics {
-        let mut curves = vec![("all users".to_string(), labelled.clone())];
+        let mut curves = vec![(
+            "all users".to_string(),
+            labelled_trials(&result.sessions, None, |s| s.score),
+        )];
         for u in &result.users {
-            let t: Vec<Trial> = result
-                .sessions
-                .iter()
-                .filter(|s| s.user == u.user)
-                .filter_map(|s| {
-                    s.impostor.map(|impostor| Trial {
-                        score: s.score,
-                        impostor,
-                    })
-                })
-                .collect();
-            curves.push((u.user.clone(), t));
+            curves.push((
+                u.user.clone(),
+                labelled_trials(&result.sessions, Some(&u.user), |s| s.score),
+            ));
         }
         files.extend(plots(out, &curves, m, "sessions")?);
     }

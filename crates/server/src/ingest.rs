@@ -89,7 +89,8 @@ pub fn check_events(recording: &Recording, max_events: usize) -> Result<(), ApiE
     Ok(())
 }
 
-/// Stores a checked batch; `true` if it was new.
+/// Stores a checked batch and, if it was new, does what new events call for (trust updates,
+/// automatic training); `true` if it was new.
 pub async fn store_batch(
     state: &AppState,
     user_id: &str,
@@ -107,8 +108,9 @@ pub async fn store_batch(
     };
     let stored = matches!(state.store.insert_batch(&batch).await?, Inserted::Stored);
     if stored {
-        metrics::counter!("pointerprint_events_ingested_total")
-            .increment(recording.events.len() as u64);
+        let events = recording.events.len() as u64;
+        metrics::counter!("pointerprint_events_ingested_total").increment(events);
+        crate::routes::after_ingest(state, user_id, session_id, events).await;
     }
     Ok(stored)
 }

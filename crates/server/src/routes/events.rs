@@ -56,15 +56,6 @@ pub async fn post(
         &recording,
     )
     .await?;
-    if stored {
-        super::stream::after_ingest(
-            &state,
-            &batch.user_id,
-            &batch.session_id,
-            recording.events.len() as u64,
-        )
-        .await;
-    }
     let accepted = recording.events.len();
     Ok((
         StatusCode::ACCEPTED,

@@ -49,15 +49,6 @@ pub async fn post(
     // The extension numbers nothing: its batches are keyed by their content's first time.
     let seq = recording.events.first().map_or(0, |e| e.t as i64);
     let stored = store_batch(&state, &params.user_id, &params.session_id, seq, &recording).await?;
-    if stored {
-        super::stream::after_ingest(
-            &state,
-            &params.user_id,
-            &params.session_id,
-            recording.events.len() as u64,
-        )
-        .await;
-    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"accepted": recording.events.len(), "duplicate": !stored})),

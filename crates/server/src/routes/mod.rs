@@ -8,6 +8,8 @@ mod keys;
 mod openapi;
 mod settings;
 mod stream;
+
+pub(crate) use stream::after_ingest;
 mod users;
 mod verify;
 
