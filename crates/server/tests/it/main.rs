@@ -1,0 +1,5 @@
+//! The service's integration tests, compiled into one binary: each module starts its own
+//! server on 127.0.0.1:0 with a fresh data folder.
+
+mod api;
+mod support;
