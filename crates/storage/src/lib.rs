@@ -1,25 +1,34 @@
 //! The storage layer of `pointerprint serve`, and the only crate that knows SQL.
 //!
 //! [`Store`] keeps API keys (as hashes), event batches, per-user models, the decision
-//! log, the training queue and the settings in an embedded SQLite database. Event batches
+//! log, the training queue and the settings in an embedded SQLite database (one process)
+//! or in PostgreSQL (several service nodes sharing one database). Event batches
 //! and models are encrypted at rest with XChaCha20-Poly1305 ([`Cipher`]); each blob's
 //! associated data names its row, so a blob moved to another row does not decrypt.
 //!
-//! All SQL for SQLite lives in one module (`sqlite`), its schema in
-//! `migrations/sqlite/`; blob layout and encryption (`codec`, [`crypto`]) are shared, so
-//! another backend can sit beside it behind the same [`Store`].
+//! All SQL of a backend lives in its module (`sqlite`, `postgres`), its schema in
+//! `migrations/sqlite/` and `migrations/postgres/` (kept in step, same version numbers);
+//! blob layout and encryption (`codec`, [`crypto`]) and row decoding (`rows`) are shared.
+//! Nodes sharing a database tell each other about changes through [`Store::publish`] and
+//! [`Store::subscribe`] (LISTEN/NOTIFY on PostgreSQL, in memory on SQLite).
 
 mod codec;
 pub mod crypto;
 mod error;
+mod notify;
+mod postgres;
+mod rows;
 mod sqlite;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod types;
 
 pub use crypto::Cipher;
 pub use error::StorageError;
-pub use store::Store;
+pub use notify::{Notification, Subscription};
+pub use store::{DEFAULT_JOB_LEASE, Store};
 pub use types::{
     DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    ParseRoleError, Role, SessionEvents, StoredModel, UserStats,
+    ParseRoleError, Role, SessionEvents, StoredModel, TrainingStatus, UserStats,
 };

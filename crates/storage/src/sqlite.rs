@@ -14,12 +14,19 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use tokio::sync::broadcast;
+
 use crate::codec;
+use crate::notify::LOCAL_BACKLOG;
+use crate::rows::{
+    DecisionRow, JobRow, KeyRow, append_batch, count, decision_record, job_record, key_record,
+    lease_ms, new_session, now_ms, stale_key,
+};
 use crate::{
     Cipher, DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    Role, SessionEvents, StorageError, StoredModel, UserStats,
+    Notification, Role, SessionEvents, StorageError, StoredModel, Subscription, TrainingStatus,
+    UserStats,
 };
-use pointerprint_core::Recording;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -34,110 +41,8 @@ const ROTATE_CHUNK: i64 = 500;
 pub(crate) struct SqliteDb {
     writer: SqlitePool,
     reader: SqlitePool,
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn role_of(s: &str) -> Result<Role, StorageError> {
-    s.parse()
-        .map_err(|e| StorageError::Corrupt(format!("api_keys.role: {e}")))
-}
-
-fn state_of(s: &str) -> Result<JobState, StorageError> {
-    JobState::parse(s)
-        .ok_or_else(|| StorageError::Corrupt(format!("jobs.state: unknown state '{s}'")))
-}
-
-fn stale_key() -> StorageError {
-    StorageError::Crypto(
-        "the database's key has been rotated since this store was opened: \
-         use the store returned by rotate, or reopen with the new key"
-            .to_string(),
-    )
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-type KeyRow = (i64, String, String, i64, i64);
-type JobRow = (i64, String, String, Option<String>, i64);
-type DecisionRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    f64,
-    f64,
-    i64,
-    String,
-    i64,
-);
-
-fn key_record((id, name, role, created_ms, revoked): KeyRow) -> Result<KeyRecord, StorageError> {
-    Ok(KeyRecord {
-        id,
-        name,
-        role: role_of(&role)?,
-        created_ms,
-        revoked: revoked != 0,
-    })
-}
-
-fn job_record((id, user_id, state, error, queued_ms): JobRow) -> Result<Job, StorageError> {
-    Ok(Job {
-        id,
-        user_id,
-        state: state_of(&state)?,
-        error,
-        queued_ms,
-    })
-}
-
-fn decision_record(row: DecisionRow) -> DecisionRecord {
-    let (id, user_id, session_id, decision, score, threshold, actions, reasons_json, created_ms) =
-        row;
-    DecisionRecord {
-        id,
-        user_id,
-        session_id,
-        decision,
-        score,
-        threshold,
-        actions,
-        reasons_json,
-        created_ms,
-    }
-}
-
-/// Appends a decrypted batch to a session being assembled.
-fn append_batch(
-    cipher: &Cipher,
-    session: &mut SessionEvents,
-    seq: i64,
-    payload: &[u8],
-) -> Result<(), StorageError> {
-    let batch = codec::open_batch(cipher, &session.user_id, &session.session_id, seq, payload)?;
-    session.recording.events.extend_from_slice(&batch.events);
-    if batch.screen.is_some() {
-        session.recording.screen = batch.screen;
-    }
-    session.batches += 1;
-    Ok(())
-}
-
-fn new_session(session_id: String, user_id: String) -> SessionEvents {
-    SessionEvents {
-        session_id,
-        user_id,
-        recording: Recording::default(),
-        batches: 0,
-    }
+    /// Notifications: one process owns the file, so they stay in memory.
+    notifications: broadcast::Sender<Notification>,
 }
 
 impl SqliteDb {
@@ -170,7 +75,11 @@ impl SqliteDb {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        let db = SqliteDb { writer, reader };
+        let db = SqliteDb {
+            writer,
+            reader,
+            notifications: broadcast::channel(LOCAL_BACKLOG).0,
+        };
 
         // The first key to open the database is its key; any other is refused here,
         // before anything is written with it.
@@ -192,10 +101,6 @@ impl SqliteDb {
             )));
         }
 
-        // Jobs a crashed process was running go back to the queue.
-        sqlx::query("UPDATE jobs SET state = 'queued' WHERE state = 'running'")
-            .execute(&db.writer)
-            .await?;
         Ok(db)
     }
 
@@ -631,16 +536,31 @@ impl SqliteDb {
         Ok(id)
     }
 
-    pub(crate) async fn claim_job(&self) -> Result<Option<Job>, StorageError> {
+    pub(crate) async fn claim_job(&self, lease: Duration) -> Result<Option<Job>, StorageError> {
+        let now = now_ms();
         sqlx::query_as::<_, JobRow>(
-            "UPDATE jobs SET state = 'running' \
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) \
+            "UPDATE jobs SET state = 'running', lease_until_ms = ?2 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE state = 'queued' OR (state = 'running' AND lease_until_ms < ?1) \
+                         ORDER BY id LIMIT 1) \
              RETURNING id, user_id, state, error, queued_ms",
         )
+        .bind(now)
+        .bind(now.saturating_add(lease_ms(lease)))
         .fetch_optional(&self.writer)
         .await?
         .map(job_record)
         .transpose()
+    }
+
+    pub(crate) async fn renew_job(&self, id: i64, lease: Duration) -> Result<bool, StorageError> {
+        let done =
+            sqlx::query("UPDATE jobs SET lease_until_ms = ?2 WHERE id = ?1 AND state = 'running'")
+                .bind(id)
+                .bind(now_ms().saturating_add(lease_ms(lease)))
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub(crate) async fn finish_job(
@@ -671,6 +591,28 @@ impl SqliteDb {
         .await?
         .map(job_record)
         .transpose()
+    }
+
+    pub(crate) async fn training_status(
+        &self,
+        user_id: &str,
+    ) -> Result<TrainingStatus, StorageError> {
+        let (events, has_model, active_job, failed_jobs): (i64, bool, bool, i64) = sqlx::query_as(
+            "SELECT (SELECT coalesce(sum(events), 0) FROM batches WHERE user_id = ?1), \
+                        EXISTS (SELECT 1 FROM models WHERE user_id = ?1), \
+                        EXISTS (SELECT 1 FROM jobs WHERE user_id = ?1 \
+                                AND state IN ('queued', 'running')), \
+                        (SELECT count(*) FROM jobs WHERE user_id = ?1 AND state = 'failed')",
+        )
+        .bind(user_id)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(TrainingStatus {
+            events: count(events),
+            has_model,
+            active_job,
+            failed_jobs: count(failed_jobs),
+        })
     }
 
     // ---- settings ----
@@ -753,6 +695,26 @@ impl SqliteDb {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl SqliteDb {
+    // ---- notifications ----
+
+    pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), StorageError> {
+        // No subscriber is not an error: nobody needed telling.
+        let _ = self.notifications.send(Notification {
+            channel: channel.to_string(),
+            payload: payload.to_string(),
+        });
+        Ok(())
+    }
+
+    pub(crate) async fn subscribe(&self, channels: &[&str]) -> Result<Subscription, StorageError> {
+        Ok(Subscription::local(
+            self.notifications.subscribe(),
+            channels,
+        ))
     }
 }
 

@@ -1,13 +1,34 @@
 //! The public face of the storage layer. No SQL here: each method hands over to the
-//! backend (SQLite now; PostgreSQL to come beside it).
+//! backend, SQLite (one process, a file) or PostgreSQL (several nodes, one server).
 
 use std::path::Path;
+use std::time::Duration;
 
+use crate::postgres::PgDb;
 use crate::sqlite::SqliteDb;
 use crate::{
     Cipher, DecisionRecord, Erased, Inserted, Job, KeyRecord, NewBatch, NewDecision, Role,
-    SessionEvents, StorageError, StoredModel, UserStats,
+    SessionEvents, StorageError, StoredModel, Subscription, TrainingStatus, UserStats,
 };
+
+/// How long a claimed training job stays its node's without a renewal, by default.
+pub const DEFAULT_JOB_LEASE: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+/// Calls the same method on whichever backend the store has.
+macro_rules! on_backend {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.db {
+            Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
+        }
+    };
+}
 
 /// The service's persistent state: API keys, encrypted event batches and models, the
 /// decision log, the training queue and the settings. Cheap to clone; clones share the
@@ -18,8 +39,9 @@ use crate::{
 /// clock.
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: SqliteDb,
+    db: Backend,
     cipher: Cipher,
+    job_lease: Duration,
 }
 
 impl Store {
@@ -30,17 +52,63 @@ impl Store {
     ///
     /// The first key to open a database becomes its key: opening it with another fails
     /// with [`StorageError::Crypto`]. Training jobs left running by a crashed process go
-    /// back to the queue (so open one store per database file: a second process opening
-    /// the same file would re-queue the first one's running jobs).
+    /// back to the queue when their lease runs out (see [`Store::claim_job`]).
     pub async fn open_sqlite(path: &Path, cipher: Cipher) -> Result<Store, StorageError> {
         let db = SqliteDb::open(path, &cipher).await?;
-        Ok(Store { db, cipher })
+        Ok(Store::with_backend(Backend::Sqlite(db), cipher))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user@host:port/db`) and
+    /// brings its schema up to date (under PostgreSQL's migration lock, so nodes starting
+    /// together are fine). The key check is the same as SQLite's: every node sharing the
+    /// database must use the same key.
+    pub async fn open_postgres(url: &str, cipher: Cipher) -> Result<Store, StorageError> {
+        let db = PgDb::open(url, &cipher).await?;
+        Ok(Store::with_backend(Backend::Postgres(db), cipher))
+    }
+
+    /// Opens `target`: a `postgres://` or `postgresql://` URL, an `sqlite://` URL, or a
+    /// path to an SQLite file.
+    pub async fn open(target: &str, cipher: Cipher) -> Result<Store, StorageError> {
+        if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            return Store::open_postgres(target, cipher).await;
+        }
+        let path = target
+            .strip_prefix("sqlite://")
+            .or_else(|| target.strip_prefix("sqlite:"))
+            .unwrap_or(target);
+        Store::open_sqlite(Path::new(path), cipher).await
+    }
+
+    fn with_backend(db: Backend, cipher: Cipher) -> Store {
+        Store {
+            db,
+            cipher,
+            job_lease: DEFAULT_JOB_LEASE,
+        }
+    }
+
+    /// This store with another job lease: how long a job it claims stays its own without
+    /// [`Store::renew_job`]. After that, any store may claim the job again.
+    pub fn with_job_lease(mut self, lease: Duration) -> Store {
+        self.job_lease = lease;
+        self
+    }
+
+    /// The job lease of this store.
+    pub fn job_lease(&self) -> Duration {
+        self.job_lease
+    }
+
+    /// Whether several processes may share this store's database (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.db, Backend::Postgres(_))
     }
 
     /// Closes the database connections, waiting for running statements; on the last
     /// close SQLite checkpoints the WAL into the database file. Clones stop working too.
     pub async fn close(&self) {
-        self.db.close().await;
+        on_backend!(self.close())
     }
 
     /// The cipher this store encrypts with.
@@ -58,23 +126,23 @@ impl Store {
         role: Role,
         key_hash: &str,
     ) -> Result<KeyRecord, StorageError> {
-        self.db.create_key(name, role, key_hash).await
+        on_backend!(self.create_key(name, role, key_hash))
     }
 
     /// The key with this hash, revoked or not (see [`KeyRecord::revoked`]).
     pub async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>, StorageError> {
-        self.db.key_by_hash(key_hash).await
+        on_backend!(self.key_by_hash(key_hash))
     }
 
     /// Every key, revoked ones included, oldest first.
     pub async fn list_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
-        self.db.list_keys().await
+        on_backend!(self.list_keys())
     }
 
     /// Revokes a key. `true` if the key exists (it is now revoked, whether or not it
     /// already was), `false` if there is no key with this id.
     pub async fn revoke_key(&self, id: i64) -> Result<bool, StorageError> {
-        self.db.revoke_key(id).await
+        on_backend!(self.revoke_key(id))
     }
 
     // ---- event batches ----
@@ -84,7 +152,7 @@ impl Store {
     /// to the user of its first batch: a batch of it for another user gives
     /// [`StorageError::Conflict`].
     pub async fn insert_batch(&self, batch: &NewBatch<'_>) -> Result<Inserted, StorageError> {
-        self.db.insert_batch(&self.cipher, batch).await
+        on_backend!(self.insert_batch(&self.cipher, batch))
     }
 
     /// All batches of a session in `seq` order, concatenated; `None` for an unknown
@@ -93,18 +161,18 @@ impl Store {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionEvents>, StorageError> {
-        self.db.session_events(&self.cipher, session_id).await
+        on_backend!(self.session_events(&self.cipher, session_id))
     }
 
     /// Every session of a user, in the order their first batches arrived.
     pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionEvents>, StorageError> {
-        self.db.user_sessions(&self.cipher, user_id).await
+        on_backend!(self.user_sessions(&self.cipher, user_id))
     }
 
     /// Retention: deletes every batch received before `before_ms` and returns the number
     /// of events they held. Deletes in chunks, so ingestion goes on meanwhile.
     pub async fn purge_events_before(&self, before_ms: i64) -> Result<u64, StorageError> {
-        self.db.purge_events_before(before_ms).await
+        on_backend!(self.purge_events_before(before_ms))
     }
 
     // ---- models ----
@@ -117,39 +185,37 @@ impl Store {
         summary_json: &str,
         trained_at_ms: i64,
     ) -> Result<(), StorageError> {
-        self.db
-            .put_model(&self.cipher, user_id, model, summary_json, trained_at_ms)
-            .await
+        on_backend!(self.put_model(&self.cipher, user_id, model, summary_json, trained_at_ms))
     }
 
     /// A user's current model.
     pub async fn model(&self, user_id: &str) -> Result<Option<StoredModel>, StorageError> {
-        self.db.model(&self.cipher, user_id).await
+        on_backend!(self.model(&self.cipher, user_id))
     }
 
     // ---- users ----
 
     /// Every user (anyone with a batch, a model or a decision), by id.
     pub async fn users(&self) -> Result<Vec<UserStats>, StorageError> {
-        self.db.users().await
+        on_backend!(self.users())
     }
 
     /// One user; `None` if it has no batch, model or decision.
     pub async fn user(&self, user_id: &str) -> Result<Option<UserStats>, StorageError> {
-        self.db.user(user_id).await
+        on_backend!(self.user(user_id))
     }
 
     /// Erases everything of a user, in one transaction: batches (and so events), model,
     /// decisions and training jobs. Returns what was removed.
     pub async fn erase_user(&self, user_id: &str) -> Result<Erased, StorageError> {
-        self.db.erase_user(user_id).await
+        on_backend!(self.erase_user(user_id))
     }
 
     // ---- decisions ----
 
     /// Appends a decision to the audit log; returns its id.
     pub async fn insert_decision(&self, d: &NewDecision<'_>) -> Result<i64, StorageError> {
-        self.db.insert_decision(d).await
+        on_backend!(self.insert_decision(d))
     }
 
     /// The newest `limit` decisions (of one user, or of all), newest (`created_ms`, then
@@ -159,7 +225,7 @@ impl Store {
         user_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DecisionRecord>, StorageError> {
-        self.db.decisions(user_id, limit).await
+        on_backend!(self.decisions(user_id, limit))
     }
 
     // ---- training queue ----
@@ -167,36 +233,52 @@ impl Store {
     /// Queues training for a user and returns the job id; if the user already has a
     /// queued or running job, returns that job's id instead.
     pub async fn enqueue_training(&self, user_id: &str) -> Result<i64, StorageError> {
-        self.db.enqueue_training(user_id).await
+        on_backend!(self.enqueue_training(user_id))
     }
 
-    /// Atomically moves the oldest queued job to running and returns it; `None` if none
-    /// is queued.
+    /// Atomically moves the oldest claimable job to running and returns it; `None` if none
+    /// is claimable.
+    ///
+    /// A job claimed by a store whose lease ran out (its process died, or stopped renewing)
+    /// is claimable again, so a job lost with its node is not lost for good, while a live
+    /// node's job is never taken. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`: nodes
+    /// claiming at once get different jobs.
     pub async fn claim_job(&self) -> Result<Option<Job>, StorageError> {
-        self.db.claim_job().await
+        on_backend!(self.claim_job(self.job_lease))
+    }
+
+    /// Extends the lease of a running job by this store's lease from now; `false` if the
+    /// job is no longer running (finished, or its user erased). Renew well within the lease.
+    pub async fn renew_job(&self, id: i64) -> Result<bool, StorageError> {
+        on_backend!(self.renew_job(id, self.job_lease))
+    }
+
+    /// What automatic training needs to know about a user, in one query.
+    pub async fn training_status(&self, user_id: &str) -> Result<TrainingStatus, StorageError> {
+        on_backend!(self.training_status(user_id))
     }
 
     /// Marks a job done (`error` is `None`) or failed with `error`. A job that no longer
     /// exists (its user was erased) is ignored.
     pub async fn finish_job(&self, id: i64, error: Option<&str>) -> Result<(), StorageError> {
-        self.db.finish_job(id, error).await
+        on_backend!(self.finish_job(id, error))
     }
 
     /// A job by id.
     pub async fn job(&self, id: i64) -> Result<Option<Job>, StorageError> {
-        self.db.job(id).await
+        on_backend!(self.job(id))
     }
 
     // ---- settings ----
 
     /// The settings document, if one was stored.
     pub async fn settings(&self) -> Result<Option<String>, StorageError> {
-        self.db.settings().await
+        on_backend!(self.settings())
     }
 
     /// Replaces the settings document.
     pub async fn put_settings(&self, json: &str) -> Result<(), StorageError> {
-        self.db.put_settings(json).await
+        on_backend!(self.put_settings(json))
     }
 
     // ---- key rotation ----
@@ -206,10 +288,36 @@ impl Store {
     /// store (and its clones) can then no longer write blobs (they get
     /// [`StorageError::Crypto`]), so replace them with the returned one.
     pub async fn rotate(&self, new: Cipher) -> Result<Store, StorageError> {
-        self.db.rotate(&self.cipher, &new).await?;
+        on_backend!(self.rotate(&self.cipher, &new))?;
         Ok(Store {
             db: self.db.clone(),
             cipher: new,
+            job_lease: self.job_lease,
         })
     }
+
+    // ---- notifications between nodes ----
+
+    /// Publishes `payload` (at most 7,000 bytes) on `channel` to every subscriber of every
+    /// process sharing the database, this one included. Delivery is at most once: a
+    /// subscriber that was disconnected is told it may have missed some.
+    pub async fn publish(&self, channel: &str, payload: &str) -> Result<(), StorageError> {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(StorageError::Conflict(format!(
+                "a notification payload of {} bytes is over the {MAX_PAYLOAD}-byte limit",
+                payload.len()
+            )));
+        }
+        on_backend!(self.publish(channel, payload))
+    }
+
+    /// A stream of the notifications published on `channels` from now on. On PostgreSQL
+    /// each subscription holds a connection of its own: subscribe once per process and
+    /// fan out in memory.
+    pub async fn subscribe(&self, channels: &[&str]) -> Result<Subscription, StorageError> {
+        on_backend!(self.subscribe(channels))
+    }
 }
+
+/// Largest notification payload (PostgreSQL's limit is 8,000 bytes, channel included).
+const MAX_PAYLOAD: usize = 7_000;

@@ -150,6 +150,19 @@ pub struct DecisionRecord {
     pub created_ms: i64,
 }
 
+/// What automatic training needs to know about a user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingStatus {
+    /// Events stored for the user.
+    pub events: u64,
+    /// Whether the user has a model.
+    pub has_model: bool,
+    /// Whether a job of the user is queued or running.
+    pub active_job: bool,
+    /// The user's failed training jobs.
+    pub failed_jobs: u64,
+}
+
 /// A training job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {

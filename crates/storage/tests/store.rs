@@ -1,8 +1,12 @@
-//! The store against a real SQLite file in a fresh temporary directory per test.
+//! The store against both backends: every test runs on a real SQLite file in a fresh
+//! temporary directory (`sqlite::…`) and on a fresh PostgreSQL database of its own
+//! (`postgres::…`, on the server of `POINTERPRINT_TEST_POSTGRES`, dropped afterwards).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use pointerprint_core::{Button, Event, EventKind, Screen};
+use pointerprint_storage::testing::TempPostgres;
 use pointerprint_storage::{
     Cipher, Erased, Inserted, JobState, NewBatch, NewDecision, Role, StorageError, Store,
 };
@@ -10,16 +14,191 @@ use tempfile::TempDir;
 
 const KEY: [u8; 32] = [0x42; 32];
 
-fn db_path(dir: &TempDir) -> PathBuf {
-    dir.path().join("pointerprint.db")
+/// A fresh empty database of one backend; gone when dropped.
+enum TestDb {
+    Sqlite(TempDir),
+    Postgres(TempPostgres),
 }
 
-async fn fresh() -> (TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&db_path(&dir), Cipher::new(KEY))
+impl TestDb {
+    fn sqlite() -> TestDb {
+        TestDb::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn postgres() -> TestDb {
+        TestDb::Postgres(TempPostgres::new())
+    }
+
+    /// What `Store::open` takes: the SQLite file's path or the PostgreSQL URL.
+    fn target(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => db_path(dir).to_string_lossy().into_owned(),
+            TestDb::Postgres(pg) => pg.url().to_string(),
+        }
+    }
+
+    async fn open(&self, cipher: Cipher) -> Result<Store, StorageError> {
+        Store::open(&self.target(), cipher).await
+    }
+
+    async fn store(&self) -> Store {
+        self.open(Cipher::new(KEY)).await.unwrap()
+    }
+
+    fn raw(&self) -> Raw {
+        match self {
+            TestDb::Sqlite(dir) => Raw::Sqlite(db_path(dir)),
+            TestDb::Postgres(pg) => Raw::Postgres(pg.url().to_string()),
+        }
+    }
+}
+
+/// Direct access to the database under the store, to tamper with rows.
+enum Raw {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Raw {
+    async fn batch_payload(&self, session: &str, seq: i64) -> Vec<u8> {
+        match self {
+            Raw::Sqlite(path) => {
+                sqlx::query_scalar("SELECT payload FROM batches WHERE session_id = ?1 AND seq = ?2")
+                    .bind(session)
+                    .bind(seq)
+                    .fetch_one(&sqlite_pool(path).await)
+                    .await
+                    .unwrap()
+            }
+            Raw::Postgres(url) => {
+                sqlx::query_scalar("SELECT payload FROM batches WHERE session_id = $1 AND seq = $2")
+                    .bind(session)
+                    .bind(seq)
+                    .fetch_one(&pg_pool(url).await)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    async fn set_batch_payload(&self, session: &str, seq: i64, payload: &[u8]) {
+        match self {
+            Raw::Sqlite(path) => {
+                sqlx::query("UPDATE batches SET payload = ?3 WHERE session_id = ?1 AND seq = ?2")
+                    .bind(session)
+                    .bind(seq)
+                    .bind(payload)
+                    .execute(&sqlite_pool(path).await)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(url) => {
+                sqlx::query("UPDATE batches SET payload = $3 WHERE session_id = $1 AND seq = $2")
+                    .bind(session)
+                    .bind(seq)
+                    .bind(payload)
+                    .execute(&pg_pool(url).await)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Runs a statement without parameters.
+    async fn execute(&self, sql: &'static str) {
+        match self {
+            Raw::Sqlite(path) => {
+                sqlx::query(sql)
+                    .execute(&sqlite_pool(path).await)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(url) => {
+                sqlx::query(sql).execute(&pg_pool(url).await).await.unwrap();
+            }
+        }
+    }
+
+    async fn model_payloads(&self) -> Vec<(String, Vec<u8>)> {
+        let sql = "SELECT user_id, payload FROM models ORDER BY user_id";
+        match self {
+            Raw::Sqlite(path) => sqlx::query_as(sql)
+                .fetch_all(&sqlite_pool(path).await)
+                .await
+                .unwrap(),
+            Raw::Postgres(url) => sqlx::query_as(sql)
+                .fetch_all(&pg_pool(url).await)
+                .await
+                .unwrap(),
+        }
+    }
+
+    async fn set_model_payload(&self, user: &str, payload: &[u8]) {
+        match self {
+            Raw::Sqlite(path) => {
+                sqlx::query("UPDATE models SET payload = ?2 WHERE user_id = ?1")
+                    .bind(user)
+                    .bind(payload)
+                    .execute(&sqlite_pool(path).await)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(url) => {
+                sqlx::query("UPDATE models SET payload = $2 WHERE user_id = $1")
+                    .bind(user)
+                    .bind(payload)
+                    .execute(&pg_pool(url).await)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+async fn sqlite_pool(path: &Path) -> sqlx::SqlitePool {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(Duration::from_secs(5));
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
         .await
-        .unwrap();
-    (dir, store)
+        .unwrap()
+}
+
+async fn pg_pool(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
+/// Generates, for each named test body `async fn name(db: TestDb)`, a test `sqlite::name`
+/// and a test `postgres::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::TestDb::postgres()).await;
+                }
+            )*
+        }
+    };
+}
+
+fn db_path(dir: &TempDir) -> PathBuf {
+    dir.path().join("pointerprint.db")
 }
 
 /// `n` move events whose x starts at `x0`, so batches can be told apart.
@@ -68,9 +247,8 @@ fn decision<'a>(user: &'a str, session: Option<&'a str>, created_ms: i64) -> New
 
 // ---------------------------------------------------------------- API keys
 
-#[tokio::test]
-async fn api_keys_create_find_list_revoke() {
-    let (_dir, store) = fresh().await;
+async fn api_keys_create_find_list_revoke(db: TestDb) {
+    let store = db.store().await;
     let a = store
         .create_key("ingest-1", Role::Ingest, "aa11")
         .await
@@ -116,9 +294,8 @@ fn roles_have_lowercase_names() {
 
 // ---------------------------------------------------------------- batches
 
-#[tokio::test]
-async fn duplicate_batch_is_stored_once() {
-    let (_dir, store) = fresh().await;
+async fn duplicate_batch_is_stored_once(db: TestDb) {
+    let store = db.store().await;
     let ev = events(100, 10.0);
     assert_eq!(
         store
@@ -142,9 +319,8 @@ async fn duplicate_batch_is_stored_once() {
     assert_eq!((u.batches, u.events, u.sessions), (1, 100, 1));
 }
 
-#[tokio::test]
-async fn session_events_are_in_seq_order_whatever_the_arrival_order() {
-    let (_dir, store) = fresh().await;
+async fn session_events_are_in_seq_order_whatever_the_arrival_order(db: TestDb) {
+    let store = db.store().await;
     let b0 = events(3, 0.0);
     let b1 = events(4, 1000.0);
     let b2 = events(5, 2000.0);
@@ -180,9 +356,8 @@ async fn session_events_are_in_seq_order_whatever_the_arrival_order() {
     assert!(store.session_events("nope").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn a_session_belongs_to_one_user() {
-    let (_dir, store) = fresh().await;
+async fn a_session_belongs_to_one_user(db: TestDb) {
+    let store = db.store().await;
     let ev = events(2, 0.0);
     store
         .insert_batch(&batch("alice", "s", 0, &ev))
@@ -196,9 +371,8 @@ async fn a_session_belongs_to_one_user() {
     assert!(store.user("mallory").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn user_sessions_in_order_of_first_arrival() {
-    let (_dir, store) = fresh().await;
+async fn user_sessions_in_order_of_first_arrival(db: TestDb) {
+    let store = db.store().await;
     let ev = |x| events(2, x);
     let (a, b, c, d) = (ev(1.0), ev(2.0), ev(3.0), ev(4.0));
     // "zeta" arrives first, then "alpha", then more of "zeta".
@@ -236,9 +410,8 @@ async fn user_sessions_in_order_of_first_arrival() {
     assert!(store.user_sessions("nobody").await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn retention_purge_removes_old_batches_only() {
-    let (_dir, store) = fresh().await;
+async fn retention_purge_removes_old_batches_only(db: TestDb) {
+    let store = db.store().await;
     for seq in 0..10 {
         let ev = events(7, seq as f64);
         let mut b = batch("u", "s", seq, &ev);
@@ -255,9 +428,8 @@ async fn retention_purge_removes_old_batches_only() {
     assert!(store.session_events("s").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn purge_spans_several_chunks() {
-    let (_dir, store) = fresh().await;
+async fn purge_spans_several_chunks(db: TestDb) {
+    let store = db.store().await;
     let ev = events(1, 0.0);
     for seq in 0..4500 {
         store
@@ -271,9 +443,8 @@ async fn purge_spans_several_chunks() {
 
 // ---------------------------------------------------------------- models, users
 
-#[tokio::test]
-async fn models_put_get_replace() {
-    let (_dir, store) = fresh().await;
+async fn models_put_get_replace(db: TestDb) {
+    let store = db.store().await;
     assert!(store.model("u").await.unwrap().is_none());
     store
         .put_model("u", b"model v1", r#"{"v":1}"#, 10)
@@ -297,9 +468,8 @@ async fn models_put_get_replace() {
     assert_eq!(store.model("w").await.unwrap().unwrap().bytes, b"other");
 }
 
-#[tokio::test]
-async fn users_exist_once_they_have_a_batch_model_or_decision() {
-    let (_dir, store) = fresh().await;
+async fn users_exist_once_they_have_a_batch_model_or_decision(db: TestDb) {
+    let store = db.store().await;
     assert!(store.users().await.unwrap().is_empty());
     let ev = events(10, 0.0);
     store
@@ -346,9 +516,8 @@ async fn users_exist_once_they_have_a_batch_model_or_decision() {
     assert!(store.user("nobody").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn erase_removes_everything_of_one_user_and_nothing_of_another() {
-    let (_dir, store) = fresh().await;
+async fn erase_removes_everything_of_one_user_and_nothing_of_another(db: TestDb) {
+    let store = db.store().await;
     let ev = events(10, 0.0);
     for user in ["alice", "bob"] {
         for (session, seq) in [("1", 0), ("1", 1), ("2", 0)] {
@@ -402,9 +571,8 @@ async fn erase_removes_everything_of_one_user_and_nothing_of_another() {
 
 // ---------------------------------------------------------------- decisions
 
-#[tokio::test]
-async fn decisions_newest_first_with_limit() {
-    let (_dir, store) = fresh().await;
+async fn decisions_newest_first_with_limit(db: TestDb) {
+    let store = db.store().await;
     let mut ids = Vec::new();
     for (user, t) in [("a", 10), ("b", 30), ("a", 20), ("a", 40), ("b", 40)] {
         ids.push(
@@ -447,9 +615,8 @@ async fn decisions_newest_first_with_limit() {
 
 // ---------------------------------------------------------------- jobs
 
-#[tokio::test]
-async fn training_queue_one_job_per_user() {
-    let (_dir, store) = fresh().await;
+async fn training_queue_one_job_per_user(db: TestDb) {
+    let store = db.store().await;
     assert!(store.claim_job().await.unwrap().is_none());
     let first = store.enqueue_training("u").await.unwrap();
     assert_eq!(
@@ -498,12 +665,10 @@ async fn training_queue_one_job_per_user() {
     store.finish_job(12345, None).await.unwrap();
 }
 
-#[tokio::test]
-async fn a_running_job_is_requeued_when_the_store_is_reopened() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+async fn a_crashed_nodes_job_is_claimable_again_when_its_lease_runs_out(db: TestDb) {
+    let lease = Duration::from_millis(300);
     let (running, queued, finished) = {
-        let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+        let store = db.store().await.with_job_lease(lease);
         let running = store.enqueue_training("crashed").await.unwrap();
         let queued = store.enqueue_training("waiting").await.unwrap();
         let finished = store.enqueue_training("finished").await.unwrap();
@@ -516,28 +681,96 @@ async fn a_running_job_is_requeued_when_the_store_is_reopened() {
         // The process dies with `running` running: no close, no finish.
         (running, again, finished)
     };
-    let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+    // Another node: the queued job at once, the crashed one not while its lease holds.
+    let other = db.store().await.with_job_lease(lease);
+    assert_eq!(other.claim_job().await.unwrap().unwrap().id, queued);
+    assert!(
+        other.claim_job().await.unwrap().is_none(),
+        "lease still held"
+    );
+    other.finish_job(queued, None).await.unwrap();
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    let reclaimed = other.claim_job().await.unwrap().unwrap();
     assert_eq!(
-        store.job(running).await.unwrap().unwrap().state,
-        JobState::Queued
+        (reclaimed.id, reclaimed.state),
+        (running, JobState::Running)
     );
     assert_eq!(
-        store.job(queued).await.unwrap().unwrap().state,
-        JobState::Queued
+        other.job(finished).await.unwrap().unwrap().state,
+        JobState::Failed,
+        "finished jobs stay finished"
     );
+    assert!(other.claim_job().await.unwrap().is_none());
+}
+
+async fn a_renewed_lease_keeps_the_job(db: TestDb) {
+    let lease = Duration::from_millis(400);
+    let a = db.store().await.with_job_lease(lease);
+    let b = db.store().await.with_job_lease(lease);
+    let id = a.enqueue_training("u").await.unwrap();
+    assert_eq!(a.claim_job().await.unwrap().unwrap().id, id);
+    for _ in 0..4 {
+        tokio::time::sleep(lease / 3).await;
+        assert!(a.renew_job(id).await.unwrap());
+        assert!(
+            b.claim_job().await.unwrap().is_none(),
+            "a live job is never taken"
+        );
+    }
+    a.finish_job(id, None).await.unwrap();
+    assert!(
+        !a.renew_job(id).await.unwrap(),
+        "a finished job has no lease"
+    );
+    assert!(b.claim_job().await.unwrap().is_none());
+}
+
+async fn training_status_counts_events_models_and_failures(db: TestDb) {
+    let store = db.store().await;
+    let status = store.training_status("u").await.unwrap();
     assert_eq!(
-        store.job(finished).await.unwrap().unwrap().state,
-        JobState::Failed
+        (
+            status.events,
+            status.has_model,
+            status.active_job,
+            status.failed_jobs
+        ),
+        (0, false, false, 0)
     );
-    assert_eq!(store.claim_job().await.unwrap().unwrap().id, running);
-    assert_eq!(store.claim_job().await.unwrap().unwrap().id, queued);
+    store
+        .insert_batch(&batch("u", "s", 0, &events(30, 0.0)))
+        .await
+        .unwrap();
+    store
+        .insert_batch(&batch("u", "s", 1, &events(12, 0.0)))
+        .await
+        .unwrap();
+    store
+        .insert_batch(&batch("v", "t", 0, &events(99, 0.0)))
+        .await
+        .unwrap();
+    let job = store.enqueue_training("u").await.unwrap();
+    let status = store.training_status("u").await.unwrap();
+    assert_eq!((status.events, status.active_job), (42, true));
+    store.claim_job().await.unwrap();
+    store.finish_job(job, Some("too little")).await.unwrap();
+    store.put_model("u", b"m", "{}", 1).await.unwrap();
+    let status = store.training_status("u").await.unwrap();
+    assert_eq!(
+        (
+            status.events,
+            status.has_model,
+            status.active_job,
+            status.failed_jobs
+        ),
+        (42, true, false, 1)
+    );
 }
 
 // ---------------------------------------------------------------- settings, reopen
 
-#[tokio::test]
-async fn settings_round_trip() {
-    let (_dir, store) = fresh().await;
+async fn settings_round_trip(db: TestDb) {
+    let store = db.store().await;
     assert_eq!(store.settings().await.unwrap(), None);
     store
         .put_settings(r#"{"retention_days":30}"#)
@@ -550,13 +783,10 @@ async fn settings_round_trip() {
     );
 }
 
-#[tokio::test]
-async fn everything_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested/dir/p.db");
+async fn everything_survives_reopening(db: TestDb) {
     let ev = events(50, 3.0);
     {
-        let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+        let store = db.store().await;
         store.insert_batch(&batch("u", "s", 0, &ev)).await.unwrap();
         store.put_model("u", b"m", "{}", 1).await.unwrap();
         store.create_key("k", Role::Secret, "h").await.unwrap();
@@ -567,7 +797,7 @@ async fn everything_survives_reopening() {
             .unwrap();
         store.close().await;
     }
-    let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+    let store = db.store().await;
     assert_eq!(
         store
             .session_events("s")
@@ -585,6 +815,18 @@ async fn everything_survives_reopening() {
     );
     assert_eq!(store.settings().await.unwrap().as_deref(), Some("{}"));
     assert_eq!(store.decisions(None, 5).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_sqlite_database_is_created_with_its_folders_and_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/p.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()), Cipher::new(KEY))
+        .await
+        .unwrap();
+    store.put_settings("{}").await.unwrap();
+    store.close().await;
+    assert!(path.is_file());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -610,8 +852,11 @@ fn files_contain(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
 }
 
 #[tokio::test]
-async fn database_files_hold_no_plaintext_coordinates() {
-    let (dir, store) = fresh().await;
+async fn sqlite_files_hold_no_plaintext_coordinates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&db_path(&dir), Cipher::new(KEY))
+        .await
+        .unwrap();
     let secret_x = 987654.25f64;
     let secret_y = 123456.75f64;
     let ev: Vec<Event> = (0..100)
@@ -672,40 +917,25 @@ async fn database_files_hold_no_plaintext_coordinates() {
     }
 }
 
-#[tokio::test]
-async fn wrong_key_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
-    let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+async fn wrong_key_is_refused(db: TestDb) {
+    let store = db.store().await;
     store
         .insert_batch(&batch("u", "s", 0, &events(3, 0.0)))
         .await
         .unwrap();
     store.close().await;
-    let wrong = Store::open_sqlite(&path, Cipher::new([7; 32])).await;
+    let wrong = db.open(Cipher::new([7; 32])).await;
     match wrong {
         Err(StorageError::Crypto(msg)) => assert!(msg.contains("wrong key"), "{msg}"),
         other => panic!("expected a crypto error, got {other:?}"),
     }
     // The right key still works.
-    let store = Store::open_sqlite(&path, Cipher::new(KEY)).await.unwrap();
+    let store = db.store().await;
     assert!(store.session_events("s").await.unwrap().is_some());
 }
 
-async fn raw(path: &Path) -> sqlx::SqlitePool {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .busy_timeout(std::time::Duration::from_secs(5));
-    sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn tampered_or_swapped_blobs_do_not_decrypt() {
-    let (dir, store) = fresh().await;
+async fn tampered_or_swapped_blobs_do_not_decrypt(db: TestDb) {
+    let store = db.store().await;
     let ev = events(20, 0.0);
     store.insert_batch(&batch("u", "s", 0, &ev)).await.unwrap();
     store.insert_batch(&batch("u", "s", 1, &ev)).await.unwrap();
@@ -713,46 +943,27 @@ async fn tampered_or_swapped_blobs_do_not_decrypt() {
     store.put_model("u", b"mu", "{}", 1).await.unwrap();
     store.put_model("v", b"mv", "{}", 1).await.unwrap();
 
-    let db = raw(&db_path(&dir)).await;
+    let raw = db.raw();
     // Flip one ciphertext byte of batch (s, 0).
-    let mut payload: Vec<u8> =
-        sqlx::query_scalar("SELECT payload FROM batches WHERE session_id = 's' AND seq = 0")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let mut payload = raw.batch_payload("s", 0).await;
     payload[30] ^= 0x01;
-    sqlx::query("UPDATE batches SET payload = ?1 WHERE session_id = 's' AND seq = 0")
-        .bind(payload)
-        .execute(&db)
-        .await
-        .unwrap();
+    raw.set_batch_payload("s", 0, &payload).await;
     let err = store.session_events("s").await.unwrap_err();
     assert!(
         matches!(&err, StorageError::Crypto(m) if m.contains("wrong key or damaged data")),
         "{err}"
     );
     // Move v's batch into t's place for u's user id: bound to its row, it fails.
-    sqlx::query("UPDATE batches SET user_id = 'u' WHERE session_id = 't'")
-        .execute(&db)
-        .await
-        .unwrap();
+    raw.execute("UPDATE batches SET user_id = 'u' WHERE session_id = 't'")
+        .await;
     assert!(matches!(
         store.session_events("t").await,
         Err(StorageError::Crypto(_))
     ));
     // Swap the models of u and v.
-    let blobs: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT user_id, payload FROM models ORDER BY user_id")
-            .fetch_all(&db)
-            .await
-            .unwrap();
+    let blobs = raw.model_payloads().await;
     for (user, (_, payload)) in ["v", "u"].into_iter().zip(blobs) {
-        sqlx::query("UPDATE models SET payload = ?2 WHERE user_id = ?1")
-            .bind(user)
-            .bind(payload)
-            .execute(&db)
-            .await
-            .unwrap();
+        raw.set_model_payload(user, &payload).await;
     }
     assert!(matches!(
         store.model("u").await,
@@ -762,16 +973,12 @@ async fn tampered_or_swapped_blobs_do_not_decrypt() {
         store.model("v").await,
         Err(StorageError::Crypto(_))
     ));
-    db.close().await;
 }
 
-#[tokio::test]
-async fn rotate_reencrypts_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+async fn rotate_reencrypts_everything(db: TestDb) {
     let old = Cipher::new(KEY);
     let (new_key, new) = Cipher::generate();
-    let store = Store::open_sqlite(&path, old.clone()).await.unwrap();
+    let store = db.open(old.clone()).await.unwrap();
     let ev = events(5, 5.0);
     // More batches than one re-encryption chunk (500).
     for seq in 0..600 {
@@ -813,9 +1020,7 @@ async fn rotate_reencrypts_everything() {
     );
     rotated.close().await;
 
-    let reopened = Store::open_sqlite(&path, Cipher::new(new_key))
-        .await
-        .unwrap();
+    let reopened = db.open(Cipher::new(new_key)).await.unwrap();
     let sessions = reopened.user_sessions("u").await.unwrap();
     assert_eq!(sessions.len(), 4);
     assert_eq!(sessions.iter().map(|s| s.batches).sum::<u64>(), 601);
@@ -824,10 +1029,7 @@ async fn rotate_reencrypts_everything() {
         b"model-w"
     );
     reopened.close().await;
-    assert!(matches!(
-        Store::open_sqlite(&path, old).await,
-        Err(StorageError::Crypto(_))
-    ));
+    assert!(matches!(db.open(old).await, Err(StorageError::Crypto(_))));
 }
 
 #[test]
@@ -865,9 +1067,8 @@ fn key_file_is_created_private_and_reloaded() {
 
 // ---------------------------------------------------------------- concurrency
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_inserts_are_all_stored_exactly_once() {
-    let (_dir, store) = fresh().await;
+async fn concurrent_inserts_are_all_stored_exactly_once(db: TestDb) {
+    let store = db.store().await;
     const TASKS: i64 = 50;
     const BATCHES: i64 = 20;
     const EVENTS: usize = 25;
@@ -932,9 +1133,8 @@ async fn concurrent_inserts_are_all_stored_exactly_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_enqueue_and_claim_never_duplicate() {
-    let (_dir, store) = fresh().await;
+async fn concurrent_enqueue_and_claim_never_duplicate(db: TestDb) {
+    let store = db.store().await;
     let mut handles = Vec::new();
     for i in 0..20 {
         let store = store.clone();
@@ -968,3 +1168,122 @@ async fn concurrent_enqueue_and_claim_never_duplicate() {
     claimed.sort_unstable();
     assert_eq!(claimed, ids, "each job claimed exactly once");
 }
+
+async fn next(s: &mut pointerprint_storage::Subscription) -> pointerprint_storage::Notification {
+    tokio::time::timeout(Duration::from_secs(5), s.recv())
+        .await
+        .expect("a notification within 5 s")
+        .unwrap()
+        .expect("nothing missed")
+}
+
+async fn two_stores_claiming_at_once_never_get_the_same_job(db: TestDb) {
+    // Two stores on one database stand for two nodes, each with several workers.
+    let nodes = [db.store().await, db.store().await];
+    let mut queued = Vec::new();
+    for u in 0..40 {
+        queued.push(
+            nodes[u % 2]
+                .enqueue_training(&format!("u{u}"))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let store = nodes[w % 2].clone();
+        workers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = store.claim_job().await.unwrap() {
+                mine.push(job.id);
+                store.finish_job(job.id, None).await.unwrap();
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for w in workers {
+        claimed.extend(w.await.unwrap());
+    }
+    claimed.sort_unstable();
+    assert_eq!(claimed, queued, "every job claimed, none twice");
+}
+
+async fn notifications_reach_subscribers_of_their_channels(db: TestDb) {
+    let a = db.store().await;
+    // On PostgreSQL a second store is another node; SQLite has one process, one store.
+    let b = match db {
+        TestDb::Sqlite(_) => a.clone(),
+        TestDb::Postgres(_) => db.store().await,
+    };
+    let mut trust = b.subscribe(&["trust", "settings"]).await.unwrap();
+    let mut decisions = a.subscribe(&["decisions"]).await.unwrap();
+    a.publish("trust", "session-1").await.unwrap();
+    a.publish("decisions", "17").await.unwrap();
+    b.publish("settings", "").await.unwrap();
+    let n = next(&mut trust).await;
+    assert_eq!(
+        (n.channel.as_str(), n.payload.as_str()),
+        ("trust", "session-1")
+    );
+    let n = next(&mut trust).await;
+    assert_eq!((n.channel.as_str(), n.payload.as_str()), ("settings", ""));
+    let n = next(&mut decisions).await;
+    assert_eq!(
+        (n.channel.as_str(), n.payload.as_str()),
+        ("decisions", "17")
+    );
+    // Nothing else: the other channels' messages were filtered out.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), decisions.recv())
+            .await
+            .is_err()
+    );
+    let too_long = "x".repeat(7_001);
+    assert!(matches!(
+        a.publish("trust", &too_long).await,
+        Err(StorageError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn open_picks_the_backend_from_the_target() {
+    let pg = TempPostgres::new();
+    let store = Store::open(pg.url(), Cipher::new(KEY)).await.unwrap();
+    assert!(store.is_shared());
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&db_path(&dir).to_string_lossy(), Cipher::new(KEY))
+        .await
+        .unwrap();
+    assert!(!store.is_shared());
+    let bad = Store::open("postgres://postgres@127.0.0.1:1/none", Cipher::new(KEY)).await;
+    assert!(matches!(bad, Err(StorageError::Database(_))), "{bad:?}");
+}
+
+on_both_backends!(
+    api_keys_create_find_list_revoke,
+    duplicate_batch_is_stored_once,
+    session_events_are_in_seq_order_whatever_the_arrival_order,
+    a_session_belongs_to_one_user,
+    user_sessions_in_order_of_first_arrival,
+    retention_purge_removes_old_batches_only,
+    purge_spans_several_chunks,
+    models_put_get_replace,
+    users_exist_once_they_have_a_batch_model_or_decision,
+    erase_removes_everything_of_one_user_and_nothing_of_another,
+    decisions_newest_first_with_limit,
+    training_queue_one_job_per_user,
+    a_crashed_nodes_job_is_claimable_again_when_its_lease_runs_out,
+    a_renewed_lease_keeps_the_job,
+    training_status_counts_events_models_and_failures,
+    settings_round_trip,
+    everything_survives_reopening,
+    wrong_key_is_refused,
+    tampered_or_swapped_blobs_do_not_decrypt,
+    rotate_reencrypts_everything,
+    concurrent_inserts_are_all_stored_exactly_once,
+    concurrent_enqueue_and_claim_never_duplicate,
+    two_stores_claiming_at_once_never_get_the_same_job,
+    notifications_reach_subscribers_of_their_channels,
+);

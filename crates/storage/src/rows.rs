@@ -1,0 +1,119 @@
+//! Turning fetched rows into records, the same for every backend. No SQL here.
+
+use pointerprint_core::Recording;
+
+use crate::codec;
+use crate::{Cipher, DecisionRecord, Job, JobState, KeyRecord, Role, SessionEvents, StorageError};
+
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(crate) fn role_of(s: &str) -> Result<Role, StorageError> {
+    s.parse()
+        .map_err(|e| StorageError::Corrupt(format!("api_keys.role: {e}")))
+}
+
+pub(crate) fn state_of(s: &str) -> Result<JobState, StorageError> {
+    JobState::parse(s)
+        .ok_or_else(|| StorageError::Corrupt(format!("jobs.state: unknown state '{s}'")))
+}
+
+pub(crate) fn stale_key() -> StorageError {
+    StorageError::Crypto(
+        "the database's key has been rotated since this store was opened: \
+         use the store returned by rotate, or reopen with the new key"
+            .to_string(),
+    )
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A job lease in milliseconds.
+pub(crate) fn lease_ms(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) type KeyRow = (i64, String, String, i64, bool);
+pub(crate) type JobRow = (i64, String, String, Option<String>, i64);
+pub(crate) type DecisionRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    f64,
+    f64,
+    i64,
+    String,
+    i64,
+);
+
+pub(crate) fn key_record(
+    (id, name, role, created_ms, revoked): KeyRow,
+) -> Result<KeyRecord, StorageError> {
+    Ok(KeyRecord {
+        id,
+        name,
+        role: role_of(&role)?,
+        created_ms,
+        revoked,
+    })
+}
+
+pub(crate) fn job_record(
+    (id, user_id, state, error, queued_ms): JobRow,
+) -> Result<Job, StorageError> {
+    Ok(Job {
+        id,
+        user_id,
+        state: state_of(&state)?,
+        error,
+        queued_ms,
+    })
+}
+
+pub(crate) fn decision_record(row: DecisionRow) -> DecisionRecord {
+    let (id, user_id, session_id, decision, score, threshold, actions, reasons_json, created_ms) =
+        row;
+    DecisionRecord {
+        id,
+        user_id,
+        session_id,
+        decision,
+        score,
+        threshold,
+        actions,
+        reasons_json,
+        created_ms,
+    }
+}
+
+/// Appends a decrypted batch to a session being assembled.
+pub(crate) fn append_batch(
+    cipher: &Cipher,
+    session: &mut SessionEvents,
+    seq: i64,
+    payload: &[u8],
+) -> Result<(), StorageError> {
+    let batch = codec::open_batch(cipher, &session.user_id, &session.session_id, seq, payload)?;
+    session.recording.events.extend_from_slice(&batch.events);
+    if batch.screen.is_some() {
+        session.recording.screen = batch.screen;
+    }
+    session.batches += 1;
+    Ok(())
+}
+
+pub(crate) fn new_session(session_id: String, user_id: String) -> SessionEvents {
+    SessionEvents {
+        session_id,
+        user_id,
+        recording: Recording::default(),
+        batches: 0,
+    }
+}
