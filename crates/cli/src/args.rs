@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Data folder (default ./pointerprint-data, or POINTERPRINT_DATA).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// The database: `postgres://user@host:port/db` for several nodes on one PostgreSQL,
+    /// or an SQLite path (default: SQLite in the data folder, or DATABASE_URL).
+    #[arg(long)]
+    pub database: Option<String>,
     /// A TOML configuration file; see `pointerprint_server::Config` for its keys.
     #[arg(long, value_parser = existing_file)]
     pub config: Option<PathBuf>,

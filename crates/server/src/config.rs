@@ -15,6 +15,10 @@ pub struct Config {
     /// Folder of the embedded database and the encryption key. Default
     /// `./pointerprint-data`; env `POINTERPRINT_DATA`.
     pub data_dir: PathBuf,
+    /// The database: a `postgres://user@host:port/db` URL for several nodes sharing one
+    /// PostgreSQL, or an SQLite path or `sqlite://` URL. Default: SQLite in the data
+    /// folder (`DATA_DIR/pointerprint.db`); env `DATABASE_URL`.
+    pub database: Option<String>,
     /// Encryption key file (64 hex characters, created with mode 0600 on first start).
     /// Default `DATA_DIR/encryption.key`. The key itself may instead come from the env
     /// variable `POINTERPRINT_ENCRYPTION_KEY`.
@@ -37,6 +41,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("pointerprint-data"),
+            database: None,
             key_file: None,
             max_body_bytes: 1 << 20,
             max_batch_events: 5_000,
@@ -89,6 +94,11 @@ impl Config {
         if let Ok(dir) = std::env::var("POINTERPRINT_DATA") {
             config.data_dir = PathBuf::from(dir);
         }
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.trim().is_empty()
+        {
+            config.database = Some(url.trim().to_string());
+        }
         Ok(config)
     }
 
@@ -98,7 +108,13 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("encryption.key"))
     }
 
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("pointerprint.db")
+    /// What the store opens: the configured database, else the data folder's SQLite file.
+    pub fn database_target(&self) -> String {
+        self.database.clone().unwrap_or_else(|| {
+            self.data_dir
+                .join("pointerprint.db")
+                .to_string_lossy()
+                .into_owned()
+        })
     }
 }

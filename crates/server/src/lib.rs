@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 mod ingest;
+mod notifications;
 mod routes;
 pub mod settings;
 pub mod startup;

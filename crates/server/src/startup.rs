@@ -41,6 +41,8 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The other nodes' news, subscribed to before serving so none is missed.
+    notifications: pointerprint_storage::Subscription,
 }
 
 /// The encryption key: from `POINTERPRINT_ENCRYPTION_KEY` if set, else the key file
@@ -56,14 +58,15 @@ pub fn cipher(config: &Config) -> Result<Cipher, StartError> {
     }
 }
 
-/// Opens the database of `config`, creating the data folder if needed.
+/// Opens the database of `config`, creating the data folder (home of the key file and of
+/// the default SQLite database) if needed.
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|error| StartError::DataDir {
         path: config.data_dir.clone(),
         error,
     })?;
     let cipher = cipher(config)?;
-    Ok(Store::open_sqlite(&config.database_path(), cipher).await?)
+    Ok(Store::open(&config.database_target(), cipher).await?)
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -96,8 +99,13 @@ impl Application {
                     addr: config.listen,
                     error,
                 })?;
+        let notifications = crate::notifications::subscribe(&store).await?;
         let state = Arc::new(Shared::new(store, config, settings, metrics_handle()));
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            notifications,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -110,17 +118,24 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let port = self.port();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(crate::worker::run(self.state.clone(), stop_rx.clone()));
-        let sweeper = tokio::spawn(retention(self.state.clone(), stop_rx));
+        let sweeper = tokio::spawn(retention(self.state.clone(), stop_rx.clone()));
+        let listener = tokio::spawn(crate::notifications::run(
+            self.state.clone(),
+            self.notifications,
+            stop_rx,
+        ));
         let app = crate::routes::router(self.state.clone());
-        tracing::info!(port = self.port(), "serving");
+        tracing::info!(port, "serving");
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = sweeper.await;
+        let _ = listener.await;
         served
     }
 }

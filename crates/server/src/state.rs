@@ -1,6 +1,9 @@
-//! What every request handler shares.
+//! What every request handler shares. Nothing here may be the only copy of anything:
+//! several nodes can serve one database, so what is kept in memory is a cache of the
+//! database, and a change on one node is published (see [`crate::notifications`]) so the
+//! others drop or reload their copy.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -10,32 +13,31 @@ use tokio::sync::{Notify, RwLock, broadcast};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::notifications::Channel;
 use crate::settings::Settings;
 use crate::trust::TrustUpdate;
 
 pub type AppState = Arc<Shared>;
 
-/// A user's way to automatic training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Enrolment {
-    /// No model yet: `events` so far, training queued at `target`.
-    Collecting { events: u64, target: u64 },
-    /// Trained, or a training job queued: nothing more to do.
-    Done,
-}
+/// Decision ids a live feed keeps for a slow reader before it misses some.
+const DECISION_FEED_BACKLOG: usize = 1024;
 
 pub struct Shared {
     pub store: Store,
     pub config: Config,
+    /// The settings in force: the database's, reloaded when any node changes them.
     pub settings: RwLock<Settings>,
-    /// Loaded models by user; dropped when a user is retrained or erased.
+    /// Loaded models by user; dropped when a user is retrained or erased on any node.
     models: RwLock<HashMap<String, Arc<UserModel>>>,
-    /// Trust updates of continuous sessions, for their WebSocket subscribers.
+    /// Trust updates of continuous sessions, for the WebSocket subscribers on this node.
     streams: std::sync::Mutex<HashMap<String, broadcast::Sender<TrustUpdate>>>,
-    /// Wakes the training worker when a job is queued.
+    /// Wakes this node's training worker when a job is queued on any node.
     pub jobs: Notify,
-    /// Where each user seen since start stands on the way to automatic training.
-    pub enrolment: std::sync::Mutex<HashMap<String, Enrolment>>,
+    /// Users with nothing left to do for automatic training (they have a model), so
+    /// ingest asks the database about them no more; dropped with their model.
+    pub enrolled: std::sync::Mutex<HashSet<String>>,
+    /// Ids of decisions recorded on any node, for live views.
+    decisions: broadcast::Sender<i64>,
     pub metrics: PrometheusHandle,
 }
 
@@ -53,7 +55,8 @@ impl Shared {
             models: RwLock::default(),
             streams: std::sync::Mutex::default(),
             jobs: Notify::new(),
-            enrolment: std::sync::Mutex::default(),
+            enrolled: std::sync::Mutex::default(),
+            decisions: broadcast::channel(DECISION_FEED_BACKLOG).0,
             metrics,
         }
     }
@@ -74,15 +77,83 @@ impl Shared {
         Ok(Some(model))
     }
 
+    /// The user's model changed (retrained) or is gone (erased): every node drops what it
+    /// holds of the user.
     pub async fn forget_model(&self, user_id: &str) {
-        self.models.write().await.remove(user_id);
+        self.drop_user(user_id).await;
+        self.announce(Channel::Models, user_id).await;
     }
 
-    pub fn set_enrolment(&self, user_id: &str, enrolment: Enrolment) {
-        self.enrolment
+    /// Drops this node's cached model and enrolment state of a user.
+    pub(crate) async fn drop_user(&self, user_id: &str) {
+        self.models.write().await.remove(user_id);
+        self.enrolled
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id.to_string(), enrolment);
+            .remove(user_id);
+    }
+
+    /// Drops every cached model and enrolment state (after notifications were missed).
+    pub(crate) async fn drop_all_users(&self) {
+        self.models.write().await.clear();
+        self.enrolled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// A training job was queued: wake this node's worker and every other node's.
+    pub async fn job_queued(&self) {
+        self.jobs.notify_one();
+        self.announce(Channel::Jobs, "").await;
+    }
+
+    /// Puts stored settings in force here and on every other node.
+    pub async fn apply_settings(&self, settings: Settings) {
+        *self.settings.write().await = settings;
+        self.announce(Channel::Settings, "").await;
+    }
+
+    /// A decision was recorded: live views on every node hear of it.
+    pub fn decision_recorded(&self, id: i64) {
+        let store = self.store.clone();
+        // Off the request path: the caller has its answer already.
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .publish(Channel::Decisions.name(), &id.to_string())
+                .await
+            {
+                tracing::warn!(error = %e, "cannot announce a decision");
+            }
+        });
+    }
+
+    /// Ids of the decisions recorded from now on, on any node. A receiver that falls
+    /// more than 1,024 behind gets `Lagged` and should reload what it shows.
+    pub fn subscribe_decisions(&self) -> broadcast::Receiver<i64> {
+        self.decisions.subscribe()
+    }
+
+    pub(crate) fn feed_decision(&self, id: i64) {
+        let _ = self.decisions.send(id);
+    }
+
+    /// New events were stored for a session: whichever node holds its WebSockets pushes
+    /// the new trust. Sent off the request path.
+    pub fn session_grew(&self, session_id: &str) {
+        let store = self.store.clone();
+        let session_id = session_id.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = store.publish(Channel::Sessions.name(), &session_id).await {
+                tracing::warn!(session = %session_id, error = %e, "cannot announce new events");
+            }
+        });
+    }
+
+    async fn announce(&self, channel: Channel, payload: &str) {
+        if let Err(e) = self.store.publish(channel.name(), payload).await {
+            tracing::warn!(channel = channel.name(), error = %e, "cannot notify the other nodes");
+        }
     }
 
     /// A receiver of the session's trust updates.
@@ -94,7 +165,8 @@ impl Shared {
             .subscribe()
     }
 
-    /// Whether anyone listens to the session, so ingest skips trust work nobody reads.
+    /// Whether anyone on this node listens to the session, so trust work nobody reads is
+    /// skipped.
     pub fn has_subscribers(&self, session_id: &str) -> bool {
         let streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
         streams

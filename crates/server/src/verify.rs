@@ -96,7 +96,7 @@ pub async fn verify(
     let verdict = decide(&model, &score, &settings, user_id);
     let reasons_json = serde_json::to_string(&verdict.reasons).map_err(ApiError::internal)?;
     let decision = serde_json::to_value(verdict.decision).map_err(ApiError::internal)?;
-    state
+    let id = state
         .store
         .insert_decision(&NewDecision {
             user_id,
@@ -109,6 +109,7 @@ pub async fn verify(
             created_ms: now_ms(),
         })
         .await?;
+    state.decision_recorded(id);
     metrics::counter!("pointerprint_decisions_total", "decision" => decision.as_str().unwrap_or("unknown").to_string())
         .increment(1);
     Ok(verdict)

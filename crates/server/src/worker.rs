@@ -1,5 +1,7 @@
 //! The background trainer: claims queued jobs one at a time (the queue lives in the
-//! database, so it survives restarts) and trains the user against the other users.
+//! database, so it survives restarts and is shared by every node) and trains the user
+//! against the other users. While it trains it renews the job's lease, so no other node
+//! takes the job; if this node dies, the lease runs out and another node trains the user.
 
 use std::time::Duration;
 
@@ -8,7 +10,7 @@ use pointerprint_core::{FeatureVector, extract};
 use pointerprint_model::{Learner, TrainConfig, UserModel};
 
 use crate::ingest::now_ms;
-use crate::state::{AppState, Enrolment};
+use crate::state::AppState;
 
 /// Background users drawn on for one model, and actions taken from each.
 const POPULATION_USERS: usize = 20;
@@ -19,10 +21,12 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     loop {
         match state.store.claim_job().await {
             Ok(Some(job)) => {
-                let result = train(&state, job.id, &job.user_id).await;
+                let result = tokio::select! {
+                    result = train(&state, job.id, &job.user_id) => result,
+                    lost = keep_lease(&state, job.id) => Err(lost),
+                };
                 if let Err(e) = &result {
                     tracing::warn!(user = %job.user_id, error = %e, "training failed");
-                    retry_later(&state, &job.user_id).await;
                 }
                 if let Err(e) = state
                     .store
@@ -47,18 +51,22 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     }
 }
 
-/// After a failed training (too little data, usually), automatic training tries again once
-/// the user has sent twice as many events.
-async fn retry_later(state: &AppState, user_id: &str) {
-    if let Ok(Some(stats)) = state.store.user(user_id).await {
-        let target = (stats.events * 2).max(state.config.auto_train_events);
-        state.set_enrolment(
-            user_id,
-            Enrolment::Collecting {
-                events: stats.events,
-                target,
-            },
-        );
+/// Renews the job's lease until the job is over; returns only if the lease cannot be kept
+/// (the job vanished, or the database is unreachable for longer than the lease).
+async fn keep_lease(state: &AppState, job: i64) -> String {
+    let every = state.store.job_lease() / 3;
+    let mut failures = 0;
+    loop {
+        tokio::time::sleep(every).await;
+        match state.store.renew_job(job).await {
+            Ok(true) => failures = 0,
+            Ok(false) => return "the job is no longer running (its user was erased)".into(),
+            Err(e) if failures < 1 => {
+                failures += 1;
+                tracing::warn!(job, error = %e, "cannot renew a training job's lease");
+            }
+            Err(e) => return format!("lost the job's lease: {e}"),
+        }
     }
 }
 
@@ -130,7 +138,6 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     state.forget_model(user_id).await;
-    state.set_enrolment(user_id, Enrolment::Done);
     metrics::histogram!("pointerprint_training_seconds").record(started.elapsed().as_secs_f64());
     tracing::info!(user = %user_id, seconds = started.elapsed().as_secs_f64(), "trained");
     Ok(())

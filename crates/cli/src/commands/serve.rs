@@ -18,15 +18,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(data) = args.data {
         config.data_dir = data;
     }
+    if let Some(database) = args.database {
+        config.database = Some(database);
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let data = config.data_dir.clone();
+        let data = match &config.database {
+            Some(url) if url.starts_with("postgres") => "PostgreSQL".to_string(),
+            _ => config.data_dir.display().to_string(),
+        };
         first_start_keys(&config).await?;
         let app = Application::build(config).await?;
         println!(
             "pointerprint is listening on http://127.0.0.1:{} (data in {})",
             app.port(),
-            data.display()
+            data
         );
         app.run_until(shutdown_signal()).await.context("serving")
     })

@@ -9,7 +9,7 @@ mod openapi;
 mod settings;
 mod stream;
 
-pub(crate) use stream::after_ingest;
+pub(crate) use stream::{after_ingest, push_trust};
 mod users;
 mod verify;
 

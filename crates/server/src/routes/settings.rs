@@ -33,6 +33,6 @@ pub async fn put(
         .map_err(|m| ApiError::bad_request("invalid_settings", m))?;
     let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
     state.store.put_settings(&json).await?;
-    *state.settings.write().await = settings.clone();
+    state.apply_settings(settings.clone()).await;
     Ok(Json(settings))
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::ingest::check_id;
-use crate::state::{AppState, Enrolment};
+use crate::state::AppState;
 use crate::trust::{self, TrustUpdate};
 use crate::verify::features;
 
@@ -113,59 +113,63 @@ async fn session_trust(
     )))
 }
 
-/// Work after a new batch is stored: push trust to listeners, queue training when due.
-pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str, new_events: u64) {
-    if state.has_subscribers(session_id) {
-        match session_trust(state, session_id).await {
-            Ok(Some(update)) => {
-                if matches!(update, TrustUpdate::Lock { .. }) {
-                    metrics::counter!("pointerprint_session_locks_total").increment(1);
-                }
-                state.publish(session_id, update);
+/// Computes the session's trust and pushes it to this node's WebSockets of the session.
+pub async fn push_trust(state: &AppState, session_id: &str) {
+    match session_trust(state, session_id).await {
+        Ok(Some(update)) => {
+            if matches!(update, TrustUpdate::Lock { .. }) {
+                metrics::counter!("pointerprint_session_locks_total").increment(1);
             }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(session = %session_id, error = e.message, "cannot compute trust")
-            }
+            state.publish(session_id, update);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(session = %session_id, error = e.message, "cannot compute trust")
         }
     }
-    if let Err(e) = queue_training_when_due(state, user_id, new_events).await {
+}
+
+/// Work after a new batch is stored: trust to the session's listeners on whichever node
+/// they are, training queued when due.
+pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str) {
+    state.session_grew(session_id);
+    if let Err(e) = queue_training_when_due(state, user_id).await {
         tracing::warn!(user = %user_id, error = e.message, "cannot check enrolment");
     }
 }
 
-/// Queues a user without a model for training once they have sent enough events. Event
-/// counts are kept in memory after one look at the database, so ingest pays no query.
-async fn queue_training_when_due(
-    state: &AppState,
-    user_id: &str,
-    new_events: u64,
-) -> Result<(), ApiError> {
-    let known = state
-        .enrolment
+/// Queues a user without a model for training once they have sent enough events: the
+/// configured number, doubled after each failed training. Everything is read from the
+/// database, so it works whichever node the events arrive at; users with a model are
+/// remembered, so their ingest pays no query.
+async fn queue_training_when_due(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    let enrolled = state
+        .enrolled
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get(user_id)
-        .copied();
-    let first_target = state.config.auto_train_events;
-    let (events, target) = match known {
-        Some(Enrolment::Done) => return Ok(()),
-        Some(Enrolment::Collecting { events, target }) => (events + new_events, target),
-        None => match state.store.user(user_id).await? {
-            Some(stats) if stats.model_trained_at_ms.is_some() => {
-                state.set_enrolment(user_id, Enrolment::Done);
-                return Ok(());
-            }
-            Some(stats) => (stats.events, first_target),
-            None => (new_events, first_target),
-        },
-    };
-    if events >= target {
+        .contains(user_id);
+    if enrolled {
+        return Ok(());
+    }
+    let status = state.store.training_status(user_id).await?;
+    if status.has_model {
+        state
+            .enrolled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_string());
+        return Ok(());
+    }
+    let doublings = u32::try_from(status.failed_jobs)
+        .unwrap_or(u32::MAX)
+        .min(20);
+    let target = state
+        .config
+        .auto_train_events
+        .saturating_mul(1 << doublings);
+    if !status.active_job && status.events >= target {
         state.store.enqueue_training(user_id).await?;
-        state.jobs.notify_one();
-        state.set_enrolment(user_id, Enrolment::Done);
-    } else {
-        state.set_enrolment(user_id, Enrolment::Collecting { events, target });
+        state.job_queued().await;
     }
     Ok(())
 }

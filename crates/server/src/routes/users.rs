@@ -94,11 +94,6 @@ pub async fn erase(
     check_id("user_id", &user_id)?;
     let erased = state.store.erase_user(&user_id).await?;
     state.forget_model(&user_id).await;
-    state
-        .enrolment
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&user_id);
     tracing::info!(user = %user_id, ?erased, "user erased");
     Ok(Json(json!({"user_id": user_id, "erased": erased})))
 }
@@ -133,7 +128,7 @@ pub async fn train(
         )));
     }
     let job = state.store.enqueue_training(&user_id).await?;
-    state.jobs.notify_one();
+    state.job_queued().await;
     if !params.wait {
         return Ok((
             StatusCode::ACCEPTED,
