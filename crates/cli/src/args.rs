@@ -204,7 +204,8 @@ fn existing_path(s: &str) -> Result<PathBuf, String> {
 
 #[derive(Args)]
 pub struct LoadtestArgs {
-    /// Base URLs of the nodes, comma-separated; session i goes to node i mod n.
+    /// Base URLs of the nodes of one deployment (sharing a database), comma-separated;
+    /// each session's requests go round them, starting at node i mod n for session i.
     #[arg(long, value_delimiter = ',', required = true)]
     pub nodes: Vec<String>,
     /// A secret (or admin) API key valid on every node, or one per node, comma-separated

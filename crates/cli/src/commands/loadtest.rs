@@ -10,6 +10,9 @@
 //!    event count is read as the baseline.
 //! 3. **Load**: one task per session posts batches at `--rate` events/s (paced by the wall
 //!    clock; 0 = back to back) and, every `--verify-every` seconds, calls `/v1/verify`.
+//!    With several nodes a session's requests go round them, as behind a load balancer
+//!    without sticky sessions: batch `k` to node `home + k`, verify call `k` to node
+//!    `home + k`, so a session is ingested on one node and verified on another.
 //! 4. **Check**: every user's stored event count must equal its baseline plus the events
 //!    acknowledged for it (non-duplicate 202s).
 //!
@@ -671,8 +674,9 @@ async fn ingest_loop(
         tokio::time::sleep_until(due).await;
         let chunk = &pool[(s.offset + seq as usize) % pool.len()];
         let body = batch_body(&prefix, seq, chunk);
+        let node = (s.user.node + seq as usize) % config.nodes.len();
         let sent = Instant::now();
-        let result = api.post_raw(s.user.node, "/v1/events", body, 202).await;
+        let result = api.post_raw(node, "/v1/events", body, 202).await;
         tally.ingest.record(sent.elapsed());
         match result {
             Ok(reply) if reply["duplicate"] == true => tally.duplicates += 1,
@@ -721,8 +725,9 @@ async fn verify_loop(
             }
             None => by_session.clone(),
         };
+        let node = (s.user.node + k as usize) % config.nodes.len();
         let sent = Instant::now();
-        let result = api.post_raw(s.user.node, "/v1/verify", body, 200).await;
+        let result = api.post_raw(node, "/v1/verify", body, 200).await;
         tally.verify.record(sent.elapsed());
         match result {
             Ok(verdict) => {

@@ -4,4 +4,5 @@ mod cli;
 mod data;
 mod durability;
 mod loadtest;
+mod multinode;
 mod support;

@@ -8,9 +8,15 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_pointerprint");
 
 /// Creates an API key of `role` in the data folder and returns it.
 pub fn create_key(data: &Path, role: &str) -> String {
+    create_key_with(data, role, &[])
+}
+
+/// Creates an API key of `role` with these environment variables (e.g. `DATABASE_URL`).
+pub fn create_key_with(data: &Path, role: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new(BIN)
         .args(["keys", "create", "--role", role, "--data"])
         .arg(data)
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs");
     assert!(
@@ -31,6 +37,11 @@ impl Server {
     /// Starts the server on `data` (no automatic training, so nothing else uses the CPU)
     /// and waits for its "listening" line.
     pub fn start(data: &Path, log_name: &str) -> Server {
+        Server::start_with(data, log_name, &[])
+    }
+
+    /// [`Server::start`] with these environment variables (e.g. `DATABASE_URL`).
+    pub fn start_with(data: &Path, log_name: &str, env: &[(&str, &str)]) -> Server {
         let config = data.join("loadtest-config.toml");
         std::fs::write(&config, "auto_train_events = 1000000000000\n").unwrap();
         let log = std::fs::File::create(data.join(log_name)).unwrap();
@@ -40,6 +51,7 @@ impl Server {
             .arg("--config")
             .arg(&config)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
