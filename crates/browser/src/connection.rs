@@ -156,7 +156,10 @@ impl Connection {
                 {
                     let state = self.state.lock().unwrap();
                     let found = state.events.get(session).and_then(|events| {
-                        events.iter().skip(since).find(|event| event["method"] == method)
+                        events
+                            .iter()
+                            .skip(since)
+                            .find(|event| event["method"] == method)
                     });
                     if let Some(event) = found {
                         return Ok(event.clone());

@@ -17,8 +17,10 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// What to launch.
 #[derive(Debug, Clone)]
 pub struct LaunchOptions {
-    /// Window (and so viewport) size in CSS pixels.
-    pub window_size: (u32, u32),
+    /// The viewport of every page in CSS pixels (device scale 1). Chromium's window gets
+    /// this size too, but headless Chromium keeps part of the window for an invisible
+    /// toolbar, so pages also get an emulated viewport of exactly this size.
+    pub viewport: (u32, u32),
     /// Unpacked extension folders (each with a `manifest.json`) to load.
     pub extensions: Vec<PathBuf>,
 }
@@ -26,7 +28,7 @@ pub struct LaunchOptions {
 impl Default for LaunchOptions {
     fn default() -> Self {
         Self {
-            window_size: (1280, 800),
+            viewport: (1280, 800),
             extensions: Vec::new(),
         }
     }
@@ -36,6 +38,7 @@ impl Default for LaunchOptions {
 pub struct Browser {
     connection: Arc<Connection>,
     process: Process,
+    viewport: (u32, u32),
 }
 
 /// The Chromium process and its profile folder, killed and deleted (in that order) on drop.
@@ -63,15 +66,13 @@ impl Browser {
                 binary: binary.display().to_string(),
                 source,
             })?;
-        let mut process = Process {
-            child,
-            profile,
-        };
+        let mut process = Process { child, profile };
         let url = process.wait_for_devtools_url(&stderr_path).await?;
         let connection = Arc::new(Connection::connect(&url).await?);
         Ok(Self {
             connection,
             process,
+            viewport: options.viewport,
         })
     }
 
@@ -90,23 +91,28 @@ impl Browser {
                 json!({ "targetId": target_id, "flatten": true }),
             )
             .await?;
-        let session = attached["sessionId"]
-            .as_str()
-            .ok_or_else(|| BrowserError::UnexpectedReply {
-                method: "Target.attachToTarget".into(),
-                reply: attached.to_string(),
-            })?;
-        Page::attach(self.connection.clone(), session.to_owned()).await
+        let session =
+            attached["sessionId"]
+                .as_str()
+                .ok_or_else(|| BrowserError::UnexpectedReply {
+                    method: "Target.attachToTarget".into(),
+                    reply: attached.to_string(),
+                })?;
+        Page::attach(self.connection.clone(), session.to_owned(), self.viewport).await
     }
 
     /// The process id, for tests that check it is gone after drop.
     pub fn pid(&self) -> u32 {
         self.process.child.id()
     }
+
+    /// The throw-away profile folder (`--user-data-dir`), deleted on drop.
+    pub fn profile_dir(&self) -> &Path {
+        self.process.profile.path()
+    }
 }
 
 impl Process {
-
     /// Polls the `DevToolsActivePort` file Chromium writes into its profile once it
     /// listens: the port on the first line, the browser's WebSocket path on the second.
     async fn wait_for_devtools_url(&mut self, stderr: &Path) -> Result<String, BrowserError> {
@@ -143,7 +149,7 @@ impl Drop for Process {
 
 /// The command-line flags, each for a reason:
 fn flags(profile: &Path, options: &LaunchOptions) -> Vec<String> {
-    let (width, height) = options.window_size;
+    let (width, height) = options.viewport;
     let mut flags = vec![
         // The new headless mode: the full browser, extensions included, without a display.
         "--headless".to_owned(),

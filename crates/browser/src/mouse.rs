@@ -10,7 +10,10 @@ pub enum MouseAction {
     Press,
     Release,
     /// A wheel turn by this many CSS pixels (positive `dy` scrolls down).
-    Wheel { dx: f64, dy: f64 },
+    Wheel {
+        dx: f64,
+        dy: f64,
+    },
 }
 
 /// One `Input.dispatchMouseEvent` call.
@@ -105,7 +108,8 @@ pub fn mouse_inputs(
                 }
                 EventKind::Wheel { .. } => return None,
             };
-            let click_count = u32::from(matches!(action, MouseAction::Press | MouseAction::Release));
+            let click_count =
+                u32::from(matches!(action, MouseAction::Press | MouseAction::Release));
             Some(MouseInput {
                 action,
                 x: (event.x * scale_x).clamp(0.0, (viewport.0 - 1.0).max(0.0)),

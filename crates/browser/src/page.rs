@@ -23,9 +23,20 @@ impl Page {
     pub(crate) async fn attach(
         connection: Arc<Connection>,
         session: String,
+        (width, height): (u32, u32),
     ) -> Result<Self, BrowserError> {
-        let enable = [("Page.enable", json!({})), ("Runtime.enable", json!({}))];
-        connection.call_pipelined(Some(&session), enable).await?;
+        let viewport = json!({
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": false,
+        });
+        let setup = [
+            ("Page.enable", json!({})),
+            ("Runtime.enable", json!({})),
+            ("Emulation.setDeviceMetricsOverride", viewport),
+        ];
+        connection.call_pipelined(Some(&session), setup).await?;
         Ok(Self {
             connection,
             session,
@@ -33,7 +44,9 @@ impl Page {
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, BrowserError> {
-        self.connection.call(Some(&self.session), method, params).await
+        self.connection
+            .call(Some(&self.session), method, params)
+            .await
     }
 
     /// Navigates and waits for the page's load event.
@@ -104,7 +117,8 @@ impl Page {
     /// Types `text` into the focused element, as an input method would (focus it first,
     /// e.g. `page.evaluate("document.querySelector('#name').focus()")`).
     pub async fn type_text(&self, text: &str) -> Result<(), BrowserError> {
-        self.call("Input.insertText", json!({ "text": text })).await?;
+        self.call("Input.insertText", json!({ "text": text }))
+            .await?;
         Ok(())
     }
 
