@@ -1,5 +1,6 @@
 //! Starting and stopping one headless Chromium with a throw-away profile.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -183,13 +184,49 @@ fn flags(profile: &Path, options: &LaunchOptions) -> Vec<String> {
 
 /// `$POINTERPRINT_CHROMIUM`, else the first of the usual names on `PATH`.
 fn find_chromium() -> Result<PathBuf, BrowserError> {
-    if let Some(binary) = std::env::var_os("POINTERPRINT_CHROMIUM") {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    find_chromium_in(std::env::var_os("POINTERPRINT_CHROMIUM"), &path)
+}
+
+fn find_chromium_in(chosen: Option<OsString>, path: &OsStr) -> Result<PathBuf, BrowserError> {
+    if let Some(binary) = chosen {
         return Ok(PathBuf::from(binary));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .flat_map(|name| std::env::split_paths(path).map(move |dir| dir.join(name)))
         .find(|candidate| candidate.is_file())
         .ok_or(BrowserError::NotInstalled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_variable_wins_over_path() {
+        let chosen = Some(OsString::from("/opt/chrome/chrome"));
+        let found = find_chromium_in(chosen, OsStr::new("/usr/bin")).unwrap();
+        assert_eq!(found, PathBuf::from("/opt/chrome/chrome"));
+    }
+
+    #[test]
+    fn a_browser_on_path_is_found_by_its_usual_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("chromium-browser"), "").unwrap();
+        let path = std::env::join_paths(["/nonexistent".as_ref(), dir.path()]).unwrap();
+        let found = find_chromium_in(None, &path).unwrap();
+        assert_eq!(found, dir.path().join("chromium-browser"));
+    }
+
+    #[test]
+    fn without_a_browser_the_error_says_what_to_install() {
+        let empty = tempfile::tempdir().unwrap();
+        let error = find_chromium_in(None, empty.path().as_os_str()).unwrap_err();
+        assert!(matches!(error, BrowserError::NotInstalled));
+        assert!(
+            error.to_string().contains("apt-get install -y chromium"),
+            "{error}"
+        );
+    }
 }

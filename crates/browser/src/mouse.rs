@@ -144,3 +144,124 @@ fn button_mask(button: Button) -> u32 {
         Button::Forward => 16,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pointerprint_core::{Event, Screen};
+
+    fn recording(events: Vec<Event>) -> Recording {
+        Recording {
+            events,
+            screen: Some(Screen {
+                width: 1920.0,
+                height: 1080.0,
+                device_pixel_ratio: 1.0,
+            }),
+        }
+    }
+
+    #[test]
+    fn kinds_buttons_positions_and_times_are_converted() {
+        let events = vec![
+            Event::new(1000.0, 960.0, 540.0, EventKind::Move, Button::None),
+            Event::new(1016.0, 480.0, 270.0, EventKind::Press, Button::Left),
+            Event::new(1032.0, 490.0, 280.0, EventKind::Drag, Button::Left),
+            Event::new(1048.0, 490.0, 280.0, EventKind::Release, Button::Left),
+            Event::new(
+                1064.0,
+                1920.0,
+                1080.0,
+                EventKind::Wheel { dx: 0.0, dy: -53.0 },
+                Button::None,
+            ),
+            Event::new(1080.0, 10.0, 10.0, EventKind::Press, Button::Right),
+        ];
+        let inputs = mouse_inputs(&recording(events), (960.0, 540.0), 1_700_000_000.0);
+        let summary: Vec<_> = inputs
+            .iter()
+            .map(|i| (i.action, i.x, i.y, i.button, i.buttons, i.click_count))
+            .collect();
+        let wheel = MouseAction::Wheel { dx: 0.0, dy: -53.0 };
+        assert_eq!(
+            summary,
+            [
+                (MouseAction::Move, 480.0, 270.0, Button::None, 0, 0),
+                (MouseAction::Press, 240.0, 135.0, Button::Left, 1, 1),
+                (MouseAction::Move, 245.0, 140.0, Button::None, 1, 0),
+                (MouseAction::Release, 245.0, 140.0, Button::Left, 0, 1),
+                // The screen's far corner is clamped inside the viewport.
+                (wheel, 959.0, 539.0, Button::None, 0, 0),
+                (MouseAction::Press, 5.0, 5.0, Button::Right, 2, 1),
+            ]
+        );
+        let times: Vec<f64> = inputs
+            .iter()
+            .map(|i| i.timestamp - 1_700_000_000.0)
+            .collect();
+        for (time, expected) in times.iter().zip([0.0, 0.016, 0.032, 0.048, 0.064, 0.080]) {
+            assert!((time - expected).abs() < 1e-6, "{times:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_screens_keep_positions_and_unknown_buttons_mean_left() {
+        let events = vec![
+            Event::new(5.0, 100.0, 50.0, EventKind::Drag, Button::None),
+            Event::new(f64::NAN, 1.0, 1.0, EventKind::Move, Button::None),
+            Event::new(
+                6.0,
+                100.0,
+                50.0,
+                EventKind::Wheel {
+                    dx: f32::NAN,
+                    dy: 1.0,
+                },
+                Button::None,
+            ),
+            Event::new(7.0, 100.0, 50.0, EventKind::Release, Button::None),
+        ];
+        let inputs = mouse_inputs(&Recording::new(events), (800.0, 600.0), 10.0);
+        assert_eq!(inputs.len(), 2, "non-finite events are skipped: {inputs:?}");
+        assert_eq!(
+            (inputs[0].x, inputs[0].y, inputs[0].buttons),
+            (100.0, 50.0, 1)
+        );
+        assert_eq!(
+            (inputs[1].button, inputs[1].timestamp),
+            (Button::Left, 10.002)
+        );
+        assert!(mouse_inputs(&Recording::default(), (800.0, 600.0), 10.0).is_empty());
+    }
+
+    #[test]
+    fn parameters_name_the_devtools_fields() {
+        let wheel = MouseInput {
+            action: MouseAction::Wheel { dx: 1.0, dy: 2.0 },
+            x: 3.0,
+            y: 4.0,
+            button: Button::None,
+            buttons: 0,
+            click_count: 0,
+            timestamp: 5.5,
+        };
+        let params = wheel.to_params();
+        assert_eq!(
+            params,
+            json!({ "type": "mouseWheel", "x": 3.0, "y": 4.0, "button": "none", "buttons": 0,
+                    "clickCount": 0, "timestamp": 5.5, "deltaX": 1.0, "deltaY": 2.0 })
+        );
+        let press = MouseInput {
+            action: MouseAction::Press,
+            button: Button::Middle,
+            ..wheel
+        };
+        assert_eq!(
+            (
+                press.to_params()["type"].as_str(),
+                press.to_params()["button"].as_str()
+            ),
+            (Some("mousePressed"), Some("middle"))
+        );
+    }
+}

@@ -327,7 +327,11 @@ async fn pages_evaluate_type_report_console_and_take_screenshots() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
-    assert_eq!((width, height), (640, 480), "the screenshot has the viewport's size");
+    assert_eq!(
+        (width, height),
+        (640, 480),
+        "the screenshot has the viewport's size"
+    );
 
     let refused = page.goto("http://127.0.0.1:1/").await;
     assert!(
