@@ -1,8 +1,9 @@
 //! The storage layer of `pointerprint serve`, and the only crate that knows SQL.
 //!
 //! [`Store`] keeps API keys (as hashes), event batches, per-user models, the decision
-//! log, the training queue and the settings in an embedded SQLite database (one process)
-//! or in PostgreSQL (several service nodes sharing one database). Event batches
+//! log, the training queue, the settings, and password accounts with their signed-in
+//! browser sessions in an embedded SQLite database (one process) or in PostgreSQL
+//! (several service nodes sharing one database). Event batches
 //! and models are encrypted at rest with XChaCha20-Poly1305 ([`Cipher`]); each blob's
 //! associated data names its row, so a blob moved to another row does not decrypt.
 //!
@@ -29,6 +30,7 @@ pub use error::StorageError;
 pub use notify::{Notification, Subscription};
 pub use store::{DEFAULT_JOB_LEASE, Store};
 pub use types::{
-    DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    ParseRoleError, Role, SessionEvents, StoredModel, TrainingStatus, UserStats,
+    Account, AccountKind, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted, Job,
+    JobState, KeyRecord, NewBatch, NewDecision, ParseRoleError, Role, SessionEvents, StoredModel,
+    TrainingStatus, UserStats, WebSession,
 };

@@ -9,12 +9,14 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 use crate::codec;
 use crate::rows::{
-    DecisionRow, JobRow, KeyRow, append_batch, count, decision_record, job_record, key_record,
-    lease_ms, new_session, now_ms, stale_key,
+    AccountRow, DecisionRow, JobRow, KeyRow, WebSessionRow, account_columns, account_record,
+    append_batch, count, decision_record, job_record, key_record, lease_ms, new_session, now_ms,
+    stale_key, web_session_record,
 };
 use crate::{
-    Cipher, DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    Role, SessionEvents, StorageError, StoredModel, Subscription, TrainingStatus, UserStats,
+    Account, AccountKind, Cipher, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted,
+    Job, JobState, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, StorageError,
+    StoredModel, Subscription, TrainingStatus, UserStats, WebSession,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -444,20 +446,66 @@ impl PgDb {
 
     pub(crate) async fn decisions(
         &self,
-        user_id: Option<&str>,
-        limit: u32,
+        q: &DecisionQuery<'_>,
     ) -> Result<Vec<DecisionRecord>, StorageError> {
         let rows: Vec<DecisionRow> = sqlx::query_as(
             "SELECT id, user_id, session_id, decision, score, threshold, actions, \
                     reasons_json, created_ms \
-             FROM decisions WHERE ($1::TEXT IS NULL OR user_id = $1) \
-             ORDER BY created_ms DESC, id DESC LIMIT $2",
+             FROM decisions \
+             WHERE ($1::TEXT IS NULL OR user_id = $1) AND ($2::TEXT IS NULL OR decision = $2) \
+               AND ($3::BIGINT IS NULL OR created_ms >= $3) \
+               AND ($4::BIGINT IS NULL OR created_ms < $4) \
+             ORDER BY created_ms DESC, id DESC LIMIT $5 OFFSET $6",
         )
-        .bind(user_id)
-        .bind(i64::from(limit))
+        .bind(q.user_id)
+        .bind(q.decision)
+        .bind(q.from_ms)
+        .bind(q.to_ms)
+        .bind(i64::from(q.limit))
+        .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(decision_record).collect())
+    }
+
+    pub(crate) async fn count_decisions(&self, q: &DecisionQuery<'_>) -> Result<u64, StorageError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM decisions \
+             WHERE ($1::TEXT IS NULL OR user_id = $1) AND ($2::TEXT IS NULL OR decision = $2) \
+               AND ($3::BIGINT IS NULL OR created_ms >= $3) \
+               AND ($4::BIGINT IS NULL OR created_ms < $4)",
+        )
+        .bind(q.user_id)
+        .bind(q.decision)
+        .bind(q.from_ms)
+        .bind(q.to_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(n))
+    }
+
+    pub(crate) async fn decision_counts(
+        &self,
+        from_ms: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<DecisionCount>, StorageError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT created_ms - created_ms % $2 AS bucket, decision, count(*) \
+             FROM decisions WHERE created_ms >= $1 \
+             GROUP BY bucket, decision ORDER BY bucket, decision COLLATE \"C\"",
+        )
+        .bind(from_ms)
+        .bind(bucket_ms.max(1))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(bucket_ms, decision, n)| DecisionCount {
+                bucket_ms,
+                decision,
+                count: count(n),
+            })
+            .collect())
     }
 
     // ---- training queue ----
@@ -589,6 +637,186 @@ impl PgDb {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    // ---- accounts and web sessions ----
+
+    pub(crate) async fn create_account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Account, StorageError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO accounts (kind, username, password_hash, created_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (kind, username) DO NOTHING RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(username)
+        .bind(password_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => Ok(Account {
+                id,
+                kind,
+                username: username.to_string(),
+                password_hash: password_hash.to_string(),
+                failed_logins: 0,
+                locked_until_ms: 0,
+                created_ms: now_ms,
+            }),
+            None => Err(StorageError::Conflict(format!(
+                "a {kind} account named '{username}' already exists"
+            ))),
+        }
+    }
+
+    pub(crate) async fn account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+    ) -> Result<Option<Account>, StorageError> {
+        let row: Option<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE kind = $1 AND username = $2"
+        ))
+        .bind(kind.as_str())
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(account_record).transpose()
+    }
+
+    pub(crate) async fn accounts(&self, kind: AccountKind) -> Result<Vec<Account>, StorageError> {
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE kind = $1 ORDER BY username COLLATE \"C\""
+        ))
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(account_record).collect()
+    }
+
+    pub(crate) async fn set_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET password_hash = $2, failed_logins = 0, locked_until_ms = 0 \
+             WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(password_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn record_login_failure(
+        &self,
+        account_id: i64,
+        now_ms: i64,
+        limit: u32,
+        lock_ms: i64,
+    ) -> Result<Option<Account>, StorageError> {
+        // One statement: concurrent failures on two nodes each count (the row is locked
+        // for the update, and the second sees the first's count).
+        let row: Option<AccountRow> = sqlx::query_as(concat!(
+            "UPDATE accounts SET \
+                 locked_until_ms = CASE WHEN failed_logins + 1 >= $3 THEN $2 + $4 \
+                                        ELSE locked_until_ms END, \
+                 failed_logins = CASE WHEN failed_logins + 1 >= $3 THEN 0 \
+                                      ELSE failed_logins + 1 END \
+             WHERE id = $1 RETURNING ",
+            account_columns!()
+        ))
+        .bind(account_id)
+        .bind(now_ms)
+        .bind(i64::from(limit.max(1)))
+        .bind(lock_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(account_record).transpose()
+    }
+
+    pub(crate) async fn record_login_success(&self, account_id: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0 WHERE id = $1 AND failed_logins <> 0")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn create_web_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        csrf_token: &str,
+        created_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO web_sessions (token_hash, account_id, csrf_token, created_ms, expires_ms) \
+             SELECT $1, id, $3, $4, $5 FROM accounts WHERE id = $2",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(csrf_token)
+        .bind(created_ms)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(done) if done.rows_affected() == 1 => Ok(()),
+            Ok(_) => Err(StorageError::Conflict(format!(
+                "no account with id {account_id}"
+            ))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(
+                StorageError::Conflict("a web session with this token already exists".to_string()),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn web_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<WebSession>, StorageError> {
+        let row: Option<WebSessionRow> = sqlx::query_as(
+            "SELECT s.csrf_token, s.created_ms, s.expires_ms, a.id, a.kind, a.username, \
+                    a.password_hash, a.failed_logins, a.locked_until_ms, a.created_ms \
+             FROM web_sessions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.token_hash = $1 AND s.expires_ms > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(web_session_record).transpose()
+    }
+
+    pub(crate) async fn delete_web_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn purge_web_sessions(&self, now_ms: i64) -> Result<u64, StorageError> {
+        let done = sqlx::query("DELETE FROM web_sessions WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     // ---- key rotation ----

@@ -3,7 +3,10 @@
 use pointerprint_core::Recording;
 
 use crate::codec;
-use crate::{Cipher, DecisionRecord, Job, JobState, KeyRecord, Role, SessionEvents, StorageError};
+use crate::{
+    Account, AccountKind, Cipher, DecisionRecord, Job, JobState, KeyRecord, Role, SessionEvents,
+    StorageError, WebSession,
+};
 
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -116,4 +119,41 @@ pub(crate) fn new_session(session_id: String, user_id: String) -> SessionEvents 
         recording: Recording::default(),
         batches: 0,
     }
+}
+
+pub(crate) type AccountRow = (i64, String, String, String, i64, i64, i64);
+/// A web session's csrf token, created and expiry times, then its account's columns.
+pub(crate) type WebSessionRow = (String, i64, i64, i64, String, String, String, i64, i64, i64);
+/// The columns of an [`AccountRow`], for `concat!` (sqlx takes only static SQL).
+macro_rules! account_columns {
+    () => {
+        "id, kind, username, password_hash, failed_logins, locked_until_ms, created_ms"
+    };
+}
+pub(crate) use account_columns;
+
+pub(crate) fn account_record(
+    (id, kind, username, password_hash, failed, locked_until_ms, created_ms): AccountRow,
+) -> Result<Account, StorageError> {
+    Ok(Account {
+        id,
+        kind: AccountKind::parse(&kind).ok_or_else(|| {
+            StorageError::Corrupt(format!("accounts.kind: unknown kind '{kind}'"))
+        })?,
+        username,
+        password_hash,
+        failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
+        locked_until_ms,
+        created_ms,
+    })
+}
+
+pub(crate) fn web_session_record(row: WebSessionRow) -> Result<WebSession, StorageError> {
+    let (csrf_token, created_ms, expires_ms, id, kind, name, hash, failed, locked, since) = row;
+    Ok(WebSession {
+        account: account_record((id, kind, name, hash, failed, locked, since))?,
+        csrf_token,
+        created_ms,
+        expires_ms,
+    })
 }

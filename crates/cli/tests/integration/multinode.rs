@@ -73,7 +73,10 @@ impl Client {
 async fn next_message<S>(ws: &mut S, within: Duration) -> Option<Value>
 where
     S: futures_util::Stream<
-            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
         > + Unpin,
 {
     loop {
@@ -87,7 +90,10 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     let pg = TempPostgres::new();
-    let env = [("DATABASE_URL", pg.url()), ("POINTERPRINT_ENCRYPTION_KEY", KEY_HEX)];
+    let env = [
+        ("DATABASE_URL", pg.url()),
+        ("POINTERPRINT_ENCRYPTION_KEY", KEY_HEX),
+    ];
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let key = create_key_with(dir_a.path(), "secret", &env);
     let node_a = Server::start_with(dir_a.path(), "serve-a.log", &env);
