@@ -231,8 +231,8 @@ pub struct LoadtestArgs {
     /// latency on a session of fixed size).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub session_events: Option<u32>,
-    /// Simulated users (rounded up to a multiple of the number of nodes, so each user's
-    /// sessions all go to one node); session i belongs to user i mod users.
+    /// Simulated users (rounded up to a multiple of the number of nodes, so enrolment and
+    /// training are spread evenly over them); session i belongs to user i mod users.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub users: u32,
     /// Enrolment sessions posted for each user before the load, unless already enrolled.

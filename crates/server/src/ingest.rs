@@ -110,7 +110,7 @@ pub async fn store_batch(
     if stored {
         let events = recording.events.len() as u64;
         metrics::counter!("pointerprint_events_ingested_total").increment(events);
-        crate::routes::after_ingest(state, user_id, session_id).await;
+        crate::routes::after_ingest(state, user_id).await;
     }
     Ok(stored)
 }

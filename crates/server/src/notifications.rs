@@ -12,7 +12,8 @@ use crate::state::AppState;
 /// The channels of the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
-    /// A batch of the session (the payload) was stored: push its trust to its WebSockets.
+    /// A batch of the session (the payload) was stored (announced by the store itself):
+    /// push the session's trust to its WebSockets.
     Sessions,
     /// The settings were replaced: reload them.
     Settings,
@@ -36,7 +37,7 @@ impl Channel {
     /// The channel's name in the database (also what LISTEN sees).
     pub fn name(self) -> &'static str {
         match self {
-            Channel::Sessions => "pointerprint_sessions",
+            Channel::Sessions => pointerprint_storage::BATCH_CHANNEL,
             Channel::Settings => "pointerprint_settings",
             Channel::Models => "pointerprint_models",
             Channel::Jobs => "pointerprint_jobs",

@@ -138,18 +138,6 @@ impl Shared {
         let _ = self.decisions.send(id);
     }
 
-    /// New events were stored for a session: whichever node holds its WebSockets pushes
-    /// the new trust. Sent off the request path.
-    pub fn session_grew(&self, session_id: &str) {
-        let store = self.store.clone();
-        let session_id = session_id.to_string();
-        tokio::spawn(async move {
-            if let Err(e) = store.publish(Channel::Sessions.name(), &session_id).await {
-                tracing::warn!(session = %session_id, error = %e, "cannot announce new events");
-            }
-        });
-    }
-
     async fn announce(&self, channel: Channel, payload: &str) {
         if let Err(e) = self.store.publish(channel.name(), payload).await {
             tracing::warn!(channel = channel.name(), error = %e, "cannot notify the other nodes");

@@ -27,7 +27,7 @@ mod types;
 
 pub use crypto::Cipher;
 pub use error::StorageError;
-pub use notify::{Notification, Subscription};
+pub use notify::{BATCH_CHANNEL, Notification, Subscription};
 pub use store::{DEFAULT_JOB_LEASE, Store};
 pub use types::{
     Account, AccountKind, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted, Job,

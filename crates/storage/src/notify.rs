@@ -8,6 +8,10 @@ use tokio::sync::broadcast;
 
 use crate::StorageError;
 
+/// The channel on which every stored batch is announced, with its session id as the
+/// payload (sent by [`crate::Store::insert_batch`] itself, in the same transaction).
+pub const BATCH_CHANNEL: &str = "pointerprint_batches";
+
 /// Messages an SQLite store keeps for a slow subscriber before it misses some.
 pub(crate) const LOCAL_BACKLOG: usize = 1024;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 use crate::codec;
+use crate::notify::BATCH_CHANNEL;
 use crate::rows::{
     AccountRow, DecisionRow, JobRow, KeyRow, WebSessionRow, account_columns, account_record,
     append_batch, count, decision_record, job_record, key_record, lease_ms, new_session, now_ms,
@@ -153,9 +154,36 @@ impl PgDb {
             batch.screen,
         )?;
         let events = i64::try_from(batch.events.len()).unwrap_or(i64::MAX);
+        // Fast path, one statement: the session has batches already, all of this user, so
+        // no batch of another user can slip in (a session's owner never changes while it
+        // has batches). A stored batch is announced in the same transaction.
+        let announced = sqlx::query(
+            "WITH stored AS ( \
+               INSERT INTO batches (user_id, session_id, seq, received_ms, events, payload) \
+               SELECT $1, $2, $3, $4, $5, $6 \
+               WHERE (SELECT value FROM meta WHERE name = 'key_id') = $7 \
+                 AND (SELECT user_id FROM batches WHERE session_id = $2 LIMIT 1) = $1 \
+               ON CONFLICT (session_id, seq) DO NOTHING RETURNING 1) \
+             SELECT pg_notify($8, $2) FROM stored",
+        )
+        .bind(batch.user_id)
+        .bind(batch.session_id)
+        .bind(batch.seq)
+        .bind(batch.received_ms)
+        .bind(events)
+        .bind(&payload)
+        .bind(cipher.key_id())
+        .bind(BATCH_CHANNEL)
+        .fetch_optional(&self.pool)
+        .await?;
+        if announced.is_some() {
+            return Ok(Inserted::Stored);
+        }
+        // A new session, a duplicate, another user's session or a stale key: the same
+        // insert under the session's lock, so two first batches of one session arriving
+        // at two nodes at once are stored one after the other and the second sees the
+        // first's owner.
         let mut tx = self.pool.begin().await?;
-        // Batches of one session arriving at two nodes at once are stored one after the
-        // other, so the owner check below sees the other's committed batch.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(batch.session_id)
             .execute(&mut *tx)
@@ -177,6 +205,11 @@ impl PgDb {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(BATCH_CHANNEL)
+                .bind(batch.session_id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(Inserted::Stored);
         }

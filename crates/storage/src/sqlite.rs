@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 use tokio::sync::broadcast;
 
 use crate::codec;
-use crate::notify::LOCAL_BACKLOG;
+use crate::notify::{BATCH_CHANNEL, LOCAL_BACKLOG};
 use crate::rows::{
     AccountRow, DecisionRow, JobRow, KeyRow, WebSessionRow, account_columns, account_record,
     append_batch, count, decision_record, job_record, key_record, lease_ms, new_session, now_ms,
@@ -211,6 +211,10 @@ impl SqliteDb {
         .execute(&self.writer)
         .await?;
         if done.rows_affected() == 1 {
+            let _ = self.notifications.send(Notification {
+                channel: BATCH_CHANNEL.to_string(),
+                payload: batch.session_id.to_string(),
+            });
             return Ok(Inserted::Stored);
         }
         // Rare path: say why nothing was written.

@@ -151,7 +151,8 @@ impl Store {
     /// Stores a batch, encrypted, whole or not at all. A batch whose `(session_id, seq)`
     /// is already stored is not stored again ([`Inserted::Duplicate`]). A session belongs
     /// to the user of its first batch: a batch of it for another user gives
-    /// [`StorageError::Conflict`].
+    /// [`StorageError::Conflict`]. A stored batch is announced to subscribers of
+    /// [`crate::BATCH_CHANNEL`] with its session id.
     pub async fn insert_batch(&self, batch: &NewBatch<'_>) -> Result<Inserted, StorageError> {
         on_backend!(self.insert_batch(&self.cipher, batch))
     }

@@ -1464,6 +1464,34 @@ async fn notifications_reach_subscribers_of_their_channels(db: TestDb) {
     ));
 }
 
+async fn stored_batches_are_announced_once(db: TestDb) {
+    let store = db.store().await;
+    let mut batches = store
+        .subscribe(&[pointerprint_storage::BATCH_CHANNEL])
+        .await
+        .unwrap();
+    let ev = events(10, 0.0);
+    store.insert_batch(&batch("u", "s1", 0, &ev)).await.unwrap(); // a new session
+    store.insert_batch(&batch("u", "s1", 1, &ev)).await.unwrap(); // a known one
+    store.insert_batch(&batch("u", "s1", 1, &ev)).await.unwrap(); // a duplicate
+    let refused = store.insert_batch(&batch("v", "s1", 2, &ev)).await;
+    assert!(matches!(refused, Err(StorageError::Conflict(_))));
+    store.insert_batch(&batch("v", "s2", 0, &ev)).await.unwrap();
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        let n = next(&mut batches).await;
+        assert_eq!(n.channel, pointerprint_storage::BATCH_CHANNEL);
+        heard.push(n.payload);
+    }
+    assert_eq!(heard, ["s1", "s1", "s2"]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), batches.recv())
+            .await
+            .is_err(),
+        "nothing for the duplicate or the refused batch"
+    );
+}
+
 #[tokio::test]
 async fn open_picks_the_backend_from_the_target() {
     let pg = TempPostgres::new();
@@ -1507,4 +1535,5 @@ on_both_backends!(
     concurrent_enqueue_and_claim_never_duplicate,
     two_stores_claiming_at_once_never_get_the_same_job,
     notifications_reach_subscribers_of_their_channels,
+    stored_batches_are_announced_once,
 );

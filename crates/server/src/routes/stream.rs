@@ -129,10 +129,10 @@ pub async fn push_trust(state: &AppState, session_id: &str) {
     }
 }
 
-/// Work after a new batch is stored: trust to the session's listeners on whichever node
-/// they are, training queued when due.
-pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str) {
-    state.session_grew(session_id);
+/// Work after a new batch is stored: training queued when due. (The store announces the
+/// batch; whichever node holds the session's WebSockets pushes its trust, see
+/// [`push_trust`].)
+pub async fn after_ingest(state: &AppState, user_id: &str) {
     if let Err(e) = queue_training_when_due(state, user_id).await {
         tracing::warn!(user = %user_id, error = e.message, "cannot check enrolment");
     }
