@@ -84,20 +84,18 @@ pub async fn run(state: AppState, mut subscription: Subscription, mut stop: watc
 
 async fn handle(state: &AppState, n: Notification) {
     match Channel::of(&n.channel) {
-        Some(Channel::Sessions) => {
-            if state.has_subscribers(&n.payload) {
-                let state = state.clone();
-                tokio::spawn(async move { crate::routes::push_trust(&state, &n.payload).await });
-            }
+        Some(Channel::Sessions) if state.has_subscribers(&n.payload) => {
+            let state = state.clone();
+            tokio::spawn(async move { crate::routes::push_trust(&state, &n.payload).await });
         }
+        Some(Channel::Sessions) => {}
         Some(Channel::Settings) => reload_settings(state).await,
         Some(Channel::Models) => state.drop_user(&n.payload).await,
         Some(Channel::Jobs) => state.jobs.notify_one(),
-        Some(Channel::Decisions) => {
-            if let Ok(id) = n.payload.parse() {
-                state.feed_decision(id);
-            }
-        }
+        Some(Channel::Decisions) => match n.payload.parse() {
+            Ok(id) => state.feed_decision(id),
+            Err(_) => tracing::warn!(payload = %n.payload, "a decision announcement without an id"),
+        },
         None => {}
     }
 }
