@@ -1,6 +1,7 @@
 //! Two `pointerprint serve` processes on one PostgreSQL database: a session ingested
 //! through node A is verified through node B, a WebSocket on node B hears the trust of
-//! events ingested on node A, and a `kill -9` of node A in the middle of ingestion loses
+//! events ingested on node A, settings changed on A apply on B, a user erased on A is
+//! gone from B's model cache, and a `kill -9` of node A in the middle of ingestion loses
 //! no acknowledged batch (each is stored exactly once, as node B shows).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +97,7 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     ];
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let key = create_key_with(dir_a.path(), "secret", &env);
+    let admin_key = create_key_with(dir_a.path(), "admin", &env);
     let node_a = Server::start_with(dir_a.path(), "serve-a.log", &env);
     let node_b = Server::start_with(dir_b.path(), "serve-b.log", &env);
     let (a, b) = (node_a.base.clone(), node_b.base.clone());
@@ -166,6 +168,70 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
         "{verdict}"
     );
     assert!(verdict["actions"].as_u64().unwrap() >= 40, "{verdict}");
+
+    // Settings replaced through node A are in force on node B.
+    let admin = Client {
+        http: client.http.clone(),
+        key: admin_key,
+    };
+    let mut settings: Value = admin
+        .http
+        .get(format!("{a}/v1/settings"))
+        .bearer_auth(&admin.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["min_actions"] = json!(7777);
+    let resp = admin
+        .http
+        .put(format!("{a}/v1/settings"))
+        .bearer_auth(&admin.key)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut seen_on_b = Value::Null;
+    for _ in 0..50 {
+        seen_on_b = admin
+            .http
+            .get(format!("{b}/v1/settings"))
+            .bearer_auth(&admin.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if seen_on_b["min_actions"] == 7777 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen_on_b["min_actions"], 7777, "{seen_on_b}");
+
+    // Erased through node A: node B, which has the model cached, no longer verifies.
+    let resp = client
+        .http
+        .delete(format!("{a}/v1/users/alice"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let inline = json!({"user_id": "alice", "events": live[0]});
+    let mut status = 0;
+    for _ in 0..50 {
+        status = client.post(&b, "/v1/verify", &inline).await.unwrap().0;
+        if status == 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 409, "node B still verifies an erased user");
 
     // Clients stream through node A; node A is killed in the middle of it.
     let acked: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
