@@ -7,9 +7,11 @@
 
 pub mod auth;
 pub mod config;
+mod dashboard;
 pub mod error;
 pub mod ids;
 mod ingest;
+mod live;
 mod routes;
 pub mod settings;
 pub mod startup;

@@ -4,13 +4,13 @@ mod decisions;
 mod events;
 mod extension;
 mod health;
-mod keys;
+pub(crate) mod keys;
 mod openapi;
-mod settings;
+pub(crate) mod settings;
 mod stream;
 
 pub(crate) use stream::after_ingest;
-mod users;
+pub(crate) mod users;
 mod verify;
 
 use axum::Router;
@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document));
     ingest
         .merge(api)
+        .merge(crate::dashboard::router())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
