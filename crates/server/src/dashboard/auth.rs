@@ -261,7 +261,7 @@ pub async fn login(
     }
     let now = now_ms();
     let account = match accounts::sign_in(
-        &state,
+        &state.store,
         AccountKind::Admin,
         &form.username,
         &form.password,
@@ -275,7 +275,7 @@ pub async fn login(
             return Ok(login_page(&state, &headers, form.username, Some(message)));
         }
         Err(SignInError::Locked { until_ms }) => {
-            let minutes = (until_ms - now).max(0).div_ceil(60_000);
+            let minutes = ((until_ms - now).max(0) + 59_999) / 60_000;
             let message = format!(
                 "Too many failed attempts: this account is locked for {minutes} more minute(s)."
             );

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use pointerprint_formats::to_native;
 use pointerprint_server::accounts::hash_password;
 use pointerprint_server::startup::{now_ms, open_store};
 use pointerprint_storage::AccountKind;
@@ -340,13 +339,15 @@ async fn next_event(
     .expect("the event within 10 s")
 }
 
+/// Sends a session of `actor`'s as `user`'s session `check-SEED` and verifies it.
 async fn verify(app: &TestApp, user: &str, actor: u64, seed: u64) -> (u16, Value) {
     let rec = session(&style(actor), seed, 40);
-    let events = serde_json::to_value(to_native(&rec).events).unwrap();
+    let session_id = format!("check-{seed}");
+    app.send_session(user, &session_id, &rec, 500).await;
     app.post(
         "/v1/verify",
         &app.keys.secret,
-        &json!({"user_id": user, "events": events, "session_id": format!("check-{seed}")}),
+        &json!({"user_id": user, "session_id": session_id}),
     )
     .await
 }
