@@ -10,9 +10,9 @@ use crate::figure::{
 };
 use crate::legend::{self, Entry, Swatch};
 
-const SIZE: (u32, u32) = (900, 340);
+const SIZE: (u32, u32) = (640, 300);
 /// At most this many bucket labels under the axis; the others are left blank.
-const MAX_LABELS: usize = 12;
+const MAX_LABELS: usize = 7;
 
 pub(crate) struct StackedBars {
     title: String,
@@ -59,9 +59,9 @@ impl Figure for StackedBars {
         let (chart_area, legend_area) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let n = self.buckets.len();
         let max = (0..n).map(|b| self.total(b)).max().unwrap_or(0);
-        let y_top = (max + max / 10 + 1) as f64;
+        let y_top = max + max / 10 + 1;
         let mut chart =
-            chart_builder(&chart_area).build_cartesian_2d(0f64..n as f64, 0f64..y_top)?;
+            chart_builder(&chart_area).build_cartesian_2d(0f64..n as f64, 0u64..y_top)?;
         let every = n.div_ceil(MAX_LABELS).max(1);
         let label = |x: &f64| {
             let i = x.floor() as usize;
@@ -75,7 +75,7 @@ impl Figure for StackedBars {
             .configure_mesh()
             .x_labels(n + 1)
             .x_label_formatter(&label)
-            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_labels((y_top as usize + 1).min(6))
             .y_desc("Decisions")
             .label_style(("sans-serif", TICK_FONT))
             .axis_desc_style(("sans-serif", AXIS_DESC_FONT))
@@ -94,7 +94,7 @@ impl Figure for StackedBars {
                 let left = bucket as f64 + 0.12;
                 let right = bucket as f64 + 0.88;
                 chart.draw_series([Rectangle::new(
-                    [(left, base as f64), (right, (base + count) as f64)],
+                    [(left, base), (right, base + count)],
                     RGBColor(r, g, b).filled(),
                 )])?;
                 base += count;

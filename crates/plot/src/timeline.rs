@@ -10,7 +10,7 @@ use crate::figure::{
 use crate::legend::{self, Entry, Swatch};
 use crate::{TimelineOutcome, TimelinePoint};
 
-const SIZE: (u32, u32) = (900, 360);
+const SIZE: (u32, u32) = (720, 360);
 const ACCEPT: RGBColor = RGBColor(44, 160, 44);
 const REJECT: RGBColor = RGBColor(214, 39, 40);
 const UNDECIDED: RGBColor = RGBColor(127, 127, 127);

@@ -88,12 +88,14 @@ function replay(canvas) {
     const data = await response.json();
     const events = data.events;
     if (events.length === 0) { status.textContent = "No events."; return; }
-    let w = 0, h = 0;
-    for (const e of events) { w = Math.max(w, e[1]); h = Math.max(h, e[2]); }
-    if (data.screen) { w = Math.max(w, data.screen[0]); h = Math.max(h, data.screen[1]); }
-    w = Math.max(w, 1); h = Math.max(h, 1);
+    // The screen if known, widened to every position (pointers leave the screen's edge).
+    let x0 = 0, y0 = 0, x1 = data.screen ? data.screen[0] : 1, y1 = data.screen ? data.screen[1] : 1;
+    for (const e of events) {
+      x0 = Math.min(x0, e[1]); y0 = Math.min(y0, e[2]); x1 = Math.max(x1, e[1]); y1 = Math.max(y1, e[2]);
+    }
+    const w = Math.max(x1 - x0, 1), h = Math.max(y1 - y0, 1);
     const scale = Math.min(canvas.width / w, canvas.height / h) * 0.96;
-    const ox = (canvas.width - w * scale) / 2, oy = (canvas.height - h * scale) / 2;
+    const ox = (canvas.width - w * scale) / 2 - x0 * scale, oy = (canvas.height - h * scale) / 2 - y0 * scale;
     const px = (e) => [ox + e[1] * scale, oy + e[2] * scale];
     // Speeds between consecutive positions; the 95th percentile sets the top colour.
     const speeds = [0];
@@ -106,7 +108,7 @@ function replay(canvas) {
 
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.strokeStyle = "#d5dae1";
-    ctx.strokeRect(ox, oy, w * scale, h * scale);
+    if (data.screen) ctx.strokeRect(ox, oy, data.screen[0] * scale, data.screen[1] * scale);
     const counts = { clicks: 0, drags: 0, scrolls: 0 };
     function draw(i) {
       const e = events[i];

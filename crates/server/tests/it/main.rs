@@ -3,4 +3,5 @@
 
 mod api;
 mod dashboard;
+mod dashboard_browser;
 mod support;
