@@ -65,7 +65,7 @@ impl Figure for StackedBars {
         let every = n.div_ceil(MAX_LABELS).max(1);
         let label = |x: &f64| {
             let i = x.floor() as usize;
-            if i < n && i % every == 0 && (x - i as f64).abs() < 1e-9 {
+            if i < n && i.is_multiple_of(every) && (x - i as f64).abs() < 1e-9 {
                 self.buckets[i].clone()
             } else {
                 String::new()
