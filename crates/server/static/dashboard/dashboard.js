@@ -79,13 +79,19 @@ function replay(canvas) {
   const status = document.getElementById("replay-status");
   const ctx = canvas.getContext("2d");
   let timer = null;
+  // Each replay has a number; a replay started later stops the earlier one.
+  let generation = 0;
 
   async function start() {
+    const mine = ++generation;
     if (timer) cancelAnimationFrame(timer);
+    canvas.dataset.done = "false";
     status.textContent = "Loading…";
     const response = await fetch("/dashboard/sessions/" + encodeURIComponent(select.value) + "/trajectory");
+    if (mine !== generation) return;
     if (!response.ok) { status.textContent = "Cannot load the session: " + response.status; return; }
     const data = await response.json();
+    if (mine !== generation) return;
     const events = data.events;
     if (events.length === 0) { status.textContent = "No events."; return; }
     // The screen if known, widened to every position (pointers leave the screen's edge).
@@ -136,13 +142,13 @@ function replay(canvas) {
     let i = 0;
     const begun = performance.now();
     function frame(now) {
+      if (mine !== generation) return;
       const until = factor === 0 ? Infinity : t0 + (now - begun) * factor;
       while (i < events.length && events[i][0] <= until) draw(i++);
       status.textContent = `${data.session_id}: ${i} of ${events.length} events · ${counts.clicks} clicks · ${counts.drags} drags · ${counts.scrolls} scrolls`;
       if (i < events.length) timer = requestAnimationFrame(frame);
       else { timer = null; canvas.dataset.done = "true"; }
     }
-    canvas.dataset.done = "false";
     timer = requestAnimationFrame(frame);
   }
   play.addEventListener("click", start);
