@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/users", get(users::list))
         .route("/dashboard/users/{user_id}", get(users::page))
         .route("/dashboard/users/{user_id}/train", post(users::train))
+        .route("/dashboard/users/{user_id}/reset", post(users::reset))
         .route("/dashboard/users/{user_id}/erase", post(users::erase))
         .route(
             "/dashboard/sessions/{session_id}/trajectory",

@@ -18,7 +18,7 @@ use super::log::Row;
 use super::page::{Chrome, PageError, render};
 use crate::error::ApiError;
 use crate::ingest::check_id;
-use crate::routes::users::{erase_user, queue_training};
+use crate::routes::users::{erase_user, queue_training, reset_user};
 use crate::state::{AppState, Enrolment};
 
 /// Decisions drawn on a user's score timeline.
@@ -120,6 +120,10 @@ impl Notice {
         match self.done.as_str() {
             "train" => Some("Training is queued; the model appears here when it is done.".into()),
             "erased" => Some("The user and everything stored about them were erased.".into()),
+            "reset" => Some(
+                "Enrolment starts over: events and model are gone, the decisions stay in the log."
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -293,6 +297,17 @@ pub async fn train(
 ) -> Result<Response, PageError> {
     queue_training(&state, &user_id).await?;
     Ok(Redirect::to(&format!("/dashboard/users/{user_id}?done=train")).into_response())
+}
+
+/// `POST /dashboard/users/{user_id}/reset`: starts enrolment over, keeping the log.
+pub async fn reset(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    posted: Posted<NoFields>,
+) -> Result<Response, PageError> {
+    reset_user(&state, &user_id).await?;
+    tracing::info!(user = %user_id, by = %posted.admin.username(), "reset from the dashboard");
+    Ok(Redirect::to(&format!("/dashboard/users/{user_id}?done=reset")).into_response())
 }
 
 /// `POST /dashboard/users/{user_id}/erase`: erases everything about the user.

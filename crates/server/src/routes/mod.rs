@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users", get(users::list))
         .route("/v1/users/{user_id}", get(users::get).delete(users::erase))
         .route("/v1/users/{user_id}/train", post(users::train))
+        .route("/v1/users/{user_id}/reset", post(users::reset))
         .route("/v1/verify", post(verify::post))
         .route("/v1/decisions", get(decisions::list))
         .route("/v1/settings", get(settings::get).put(settings::put))

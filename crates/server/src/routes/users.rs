@@ -109,6 +109,35 @@ pub(crate) async fn erase_user(state: &AppState, user_id: &str) -> Result<Erased
     Ok(erased)
 }
 
+/// Starts a user's enrolment over: events, model and queued training go, the decisions
+/// stay in the audit log.
+pub(crate) async fn reset_user(state: &AppState, user_id: &str) -> Result<Erased, ApiError> {
+    check_id("user_id", user_id)?;
+    let reset = state.store.reset_user(user_id).await?;
+    state.forget_model(user_id).await;
+    state
+        .enrolment
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(user_id);
+    tracing::info!(user = %user_id, ?reset, "user reset");
+    Ok(reset)
+}
+
+/// Discards the user's events and model so that enrolment starts over (after a change of
+/// mouse, say); their decisions stay in the audit log.
+#[utoipa::path(post, path = "/v1/users/{user_id}/reset", tag = "users", params(("user_id" = String, Path)),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    let reset = reset_user(&state, &user_id).await?;
+    Ok(Json(json!({"user_id": user_id, "reset": reset})))
+}
+
 /// Queues training of a user who has sent events; returns the job id.
 pub(crate) async fn queue_training(state: &AppState, user_id: &str) -> Result<i64, ApiError> {
     check_id("user_id", user_id)?;

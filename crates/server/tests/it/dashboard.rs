@@ -500,9 +500,27 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
     let (status, _) = admin.get("/dashboard/sessions/nope/trajectory").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Retrain queues a job; erase removes the user everywhere.
+    // Reset starts enrolment over and keeps the log; retrain queues a job; erase removes
+    // the user everywhere.
+    let reset = admin.post("/dashboard/users/user1/reset", &[]).await;
+    assert_eq!(location(&reset), "/dashboard/users/user1?done=reset");
+    let (_, user1) = app.get("/v1/users/user1", &app.keys.secret).await;
+    assert_eq!(
+        (user1["enrolled"].as_bool(), user1["events"].as_u64()),
+        (Some(false), Some(0))
+    );
+    let (_, log) = app
+        .get("/v1/decisions?user_id=user1", &app.keys.secret)
+        .await;
+    assert_eq!(log["decisions"].as_array().unwrap().len(), 3);
+    let (status, _) = verify(&app, "user1", 1, 504).await;
+    assert_eq!(status, 409, "no model after a reset");
     let retrain = admin.post("/dashboard/users/user1/train", &[]).await;
     assert_eq!(location(&retrain), "/dashboard/users/user1?done=train");
+    assert_eq!(
+        app.get("/v1/users/user1", &app.keys.secret).await.1["enrolled"],
+        false
+    );
     let erase = admin.post("/dashboard/users/user0/erase", &[]).await;
     assert_eq!(location(&erase), "/dashboard/users?done=erased");
     assert_eq!(app.get("/v1/users/user0", &app.keys.secret).await.0, 404);
