@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use pointerprint_formats::to_native;
 use pointerprint_server::accounts::hash_password;
 use pointerprint_server::startup::{now_ms, open_store};
 use pointerprint_storage::AccountKind;
@@ -384,6 +385,22 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
     assert_eq!(event["user_id"], "user1");
     assert_eq!(event["decision"], "reject");
 
+    // A continuous session that a stranger takes over is locked, and the feed says so.
+    let url = format!(
+        "{}/v1/sessions/takeover/stream?key={}",
+        app.base.replace("http", "ws"),
+        app.keys.ingest
+    );
+    let (_socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    app.send_session("user0", "takeover", &session(&style(1), 4343, 60), 100)
+        .await;
+    let lock = next_event(&mut feed, &mut buffer, |e| e["type"] == "lock").await;
+    assert_eq!(
+        (lock["user_id"].as_str(), lock["session_id"].as_str()),
+        (Some("user0"), Some("takeover"))
+    );
+    assert!(lock["trust"].as_f64().unwrap() < 30.0, "{lock}");
+
     // The log shows it, filters find it or leave it out, the CSV has it.
     let (_, log) = admin.get("/dashboard/log").await;
     assert!(log.contains("check-501") && log.contains("user1"));
@@ -499,6 +516,23 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
     assert!(trajectory["events"].as_array().unwrap().len() > 100);
     let (status, _) = admin.get("/dashboard/sessions/nope/trajectory").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The log comes a page of 50 at a time.
+    let short = session(&style(0), 600, 8);
+    let events = serde_json::to_value(to_native(&short).events).unwrap();
+    for _ in 0..50 {
+        let body = json!({"user_id": "user0", "events": events});
+        assert_eq!(app.post("/v1/verify", &app.keys.secret, &body).await.0, 200);
+    }
+    let (_, first) = admin.get("/dashboard/log").await;
+    assert!(first.contains("Decisions 1–50 of 53"), "{first}");
+    assert_eq!(first.matches("<tr data-id=").count(), 50);
+    assert!(
+        first.contains("href=\"/dashboard/log?user=&#38;decision=&#38;from=&#38;to=&#38;page=1\"")
+    );
+    let (_, second) = admin.get("/dashboard/log?page=1").await;
+    assert!(second.contains("Decisions 51–53 of 53") && second.contains("check-501"));
+    assert_eq!(second.matches("<tr data-id=").count(), 3);
 
     // Reset starts enrolment over and keeps the log; retrain queues a job; erase removes
     // the user everywhere.
