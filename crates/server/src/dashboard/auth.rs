@@ -44,6 +44,15 @@ impl Admin {
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
     }
+
+    /// Whether the session is still live (not signed out, not expired): long-lived
+    /// responses such as the live feed ask again from time to time.
+    pub async fn still_signed_in(&self, state: &AppState) -> bool {
+        matches!(
+            accounts::web_session(&state.store, &self.token, now_ms()).await,
+            Ok(Some(_))
+        )
+    }
 }
 
 /// What a request without a valid session gets: the sign-in page for a person, 401 for

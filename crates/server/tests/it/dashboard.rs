@@ -193,10 +193,24 @@ async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
     let refused = admin.post("/dashboard/logout", &[("csrf", "forged")]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(admin.get("/dashboard").await.0, StatusCode::OK);
+    // A live feed open at sign-out ends with the session.
+    let mut feed = admin
+        .client
+        .get(admin.url("/dashboard/live"))
+        .header(COOKIE, &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
     let out = admin.post("/dashboard/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     let (_, cleared) = set_cookie(&out, "pp_dashboard").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while feed.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live feed outlived its session");
     // The old cookie, replayed, no longer works.
     let (status, _) = admin.get("/dashboard/users").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
