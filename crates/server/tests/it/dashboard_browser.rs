@@ -84,8 +84,11 @@ async fn verify(app: &TestApp, user: &str, actor: u64, seed: u64) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_uses_the_dashboard_in_chromium() {
-    let app = spawn_with_admin(|_| {}).await;
+    // Automatic training far off, so a newcomer shows how far their enrolment is.
+    let app = spawn_with_admin(|c| c.auto_train_events = 100_000).await;
     enrolled(&app, 3).await;
+    app.send_session("newcomer", "first", &session(&style(5), 5, 30), 500)
+        .await;
     for (i, (user, actor)) in [("user0", 0), ("user1", 1), ("user2", 0), ("user0", 0)]
         .into_iter()
         .enumerate()
@@ -127,6 +130,7 @@ async fn an_administrator_uses_the_dashboard_in_chromium() {
     .await
     .unwrap();
     assert_eq!(text(&page, "#users-enrolled").await, "3");
+    assert_eq!(text(&page, "#users-pending").await, "1");
     let verdict = verify(&app, "user1", 2, 777).await;
     page.wait_for(
         "[...document.querySelectorAll('#live-feed tr')].some(r => r.innerText.includes('web-777'))",
@@ -176,7 +180,12 @@ async fn an_administrator_uses_the_dashboard_in_chromium() {
         page.evaluate("document.querySelectorAll('#users-table tbody tr').length")
             .await
             .unwrap(),
-        3
+        4
+    );
+    let newcomer = text(&page, "#users-table tr[data-user=newcomer]").await;
+    assert!(
+        newcomer.contains("enrolling:") && newcomer.contains("of 100000 events"),
+        "{newcomer}"
     );
     shot(&page, "06-users").await;
     page.goto(&format!("{}/dashboard/users/user0", app.base))
