@@ -17,6 +17,23 @@ pub fn short_datetime(ms: i64) -> String {
     format!("{} {:02}:{:02}", &date[5..], secs / 3600, secs / 60 % 60)
 }
 
+/// `HH:MM:SS` (UTC).
+pub fn clock(ms: i64) -> String {
+    datetime(ms)[11..].to_string()
+}
+
+/// An axis-label format that tells points `span_ms` apart: the clock within a few hours,
+/// day and time within a few days, the date beyond.
+pub fn label_for_span(span_ms: i64) -> fn(i64) -> String {
+    if span_ms < 6 * 3_600_000 {
+        clock
+    } else if span_ms < 5 * 86_400_000 {
+        short_datetime
+    } else {
+        |ms| datetime(ms)[..10].to_string()
+    }
+}
+
 /// `HH:00` (UTC), for hourly buckets.
 pub fn hour(ms: i64) -> String {
     format!("{:02}:00", split(ms).1 / 3600)
@@ -98,6 +115,9 @@ mod tests {
         assert_eq!(parse_datetime("2024-02-29T12:34:56"), Some(leap));
         assert_eq!(parse_datetime("2024-02-29 12:34"), Some(leap - 56_000));
         assert_eq!(short_datetime(leap), "02-29 12:34");
+        assert_eq!(label_for_span(60_000)(leap), "12:34:56");
+        assert_eq!(label_for_span(86_400_000)(leap), "02-29 12:34");
+        assert_eq!(label_for_span(30 * 86_400_000)(leap), "2024-02-29");
         assert_eq!((hour(leap), day(leap)), ("12:00".into(), "02-29".into()));
         for bad in [
             "",

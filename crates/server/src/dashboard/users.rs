@@ -251,8 +251,11 @@ pub async fn page(
     let timeline_svg = if points.is_empty() {
         String::new()
     } else {
+        let times = decisions.iter().map(|d| d.created_ms);
+        let span = times.clone().max().unwrap_or(0) - times.min().unwrap_or(0);
+        let label = format::label_for_span(span);
         timeline_svg("Session scores over time (UTC)", &points, &|t| {
-            format::short_datetime(t as i64)
+            label(t as i64)
         })
         .unwrap_or_default()
     };
