@@ -34,6 +34,9 @@ pub struct Config {
     /// Users without a model are queued for training once they have sent this many events
     /// (about two minutes of ordinary mouse use). Default 6,000.
     pub auto_train_events: u64,
+    /// Mark the dashboard's cookies Secure even when a request does not say it came over
+    /// HTTPS (set this when a TLS proxy in front does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             max_verify_events: 50_000,
             cors_origins: vec!["*".into()],
             auto_train_events: 6_000,
+            secure_cookies: false,
         }
     }
 }

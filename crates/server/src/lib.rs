@@ -8,9 +8,11 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+mod dashboard;
 pub mod error;
 pub mod ids;
 mod ingest;
+mod live;
 mod notifications;
 mod routes;
 pub mod settings;

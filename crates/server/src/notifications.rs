@@ -21,8 +21,8 @@ pub enum Channel {
     Models,
     /// A training job was queued: wake the worker.
     Jobs,
-    /// A decision (its id is the payload) was recorded: tell live views.
-    Decisions,
+    /// A decision or a lock-out (the payload, as JSON) for the dashboards' live feed.
+    Live,
 }
 
 impl Channel {
@@ -31,7 +31,7 @@ impl Channel {
         Channel::Settings,
         Channel::Models,
         Channel::Jobs,
-        Channel::Decisions,
+        Channel::Live,
     ];
 
     /// The channel's name in the database (also what LISTEN sees).
@@ -41,7 +41,7 @@ impl Channel {
             Channel::Settings => "pointerprint_settings",
             Channel::Models => "pointerprint_models",
             Channel::Jobs => "pointerprint_jobs",
-            Channel::Decisions => "pointerprint_decisions",
+            Channel::Live => "pointerprint_live",
         }
     }
 
@@ -92,10 +92,7 @@ async fn handle(state: &AppState, n: Notification) {
         Some(Channel::Settings) => reload_settings(state).await,
         Some(Channel::Models) => state.drop_user(&n.payload).await,
         Some(Channel::Jobs) => state.jobs.notify_one(),
-        Some(Channel::Decisions) => match n.payload.parse() {
-            Ok(id) => state.feed_decision(id),
-            Err(_) => tracing::warn!(payload = %n.payload, "a decision announcement without an id"),
-        },
+        Some(Channel::Live) => crate::live::deliver(state, &n.payload),
         None => {}
     }
 }

@@ -128,6 +128,11 @@ impl Application {
             stop_rx,
         ));
         let app = crate::routes::router(self.state.clone());
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.live.close();
+        };
         tracing::info!(port, "serving");
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

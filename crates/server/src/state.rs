@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use pointerprint_model::UserModel;
-use pointerprint_storage::Store;
+use pointerprint_storage::{Store, TrainingStatus};
 use tokio::sync::{Notify, RwLock, broadcast};
 
 use crate::config::Config;
@@ -19,8 +19,15 @@ use crate::trust::TrustUpdate;
 
 pub type AppState = Arc<Shared>;
 
-/// Decision ids a live feed keeps for a slow reader before it misses some.
-const DECISION_FEED_BACKLOG: usize = 1024;
+/// Where a user without a model stands on the way to automatic training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// `events` so far; training is queued at `target` (the configured number of events,
+    /// doubled after each failed training; `u64::MAX` when automatic training is off).
+    Collecting { events: u64, target: u64 },
+    /// A training job is queued or running.
+    Training,
+}
 
 pub struct Shared {
     pub store: Store,
@@ -36,9 +43,9 @@ pub struct Shared {
     /// Users with nothing left to do for automatic training (they have a model), so
     /// ingest asks the database about them no more; dropped with their model.
     pub enrolled: std::sync::Mutex<HashSet<String>>,
-    /// Ids of decisions recorded on any node, for live views.
-    decisions: broadcast::Sender<i64>,
     pub metrics: PrometheusHandle,
+    /// Decisions and lock-outs for the dashboard's live feed.
+    pub live: crate::live::LiveFeed,
 }
 
 impl Shared {
@@ -56,8 +63,8 @@ impl Shared {
             streams: std::sync::Mutex::default(),
             jobs: Notify::new(),
             enrolled: std::sync::Mutex::default(),
-            decisions: broadcast::channel(DECISION_FEED_BACKLOG).0,
             metrics,
+            live: crate::live::LiveFeed::default(),
         }
     }
 
@@ -82,6 +89,25 @@ impl Shared {
     pub async fn forget_model(&self, user_id: &str) {
         self.drop_user(user_id).await;
         self.announce(Channel::Models, user_id).await;
+    }
+
+    /// Where the user stands on the way to automatic training, from the database (so
+    /// the same on every node).
+    pub async fn enrolment(&self, user_id: &str) -> Result<Enrolment, ApiError> {
+        Ok(self.enrolment_of(&self.store.training_status(user_id).await?))
+    }
+
+    pub fn enrolment_of(&self, status: &TrainingStatus) -> Enrolment {
+        if status.active_job {
+            return Enrolment::Training;
+        }
+        let doublings = u32::try_from(status.failed_jobs)
+            .unwrap_or(u32::MAX)
+            .min(20);
+        Enrolment::Collecting {
+            events: status.events,
+            target: self.config.auto_train_events.saturating_mul(1 << doublings),
+        }
     }
 
     /// Drops this node's cached model and enrolment state of a user.
@@ -112,30 +138,6 @@ impl Shared {
     pub async fn apply_settings(&self, settings: Settings) {
         *self.settings.write().await = settings;
         self.announce(Channel::Settings, "").await;
-    }
-
-    /// A decision was recorded: live views on every node hear of it.
-    pub fn decision_recorded(&self, id: i64) {
-        let store = self.store.clone();
-        // Off the request path: the caller has its answer already.
-        tokio::spawn(async move {
-            if let Err(e) = store
-                .publish(Channel::Decisions.name(), &id.to_string())
-                .await
-            {
-                tracing::warn!(error = %e, "cannot announce a decision");
-            }
-        });
-    }
-
-    /// Ids of the decisions recorded from now on, on any node. A receiver that falls
-    /// more than 1,024 behind gets `Lagged` and should reload what it shows.
-    pub fn subscribe_decisions(&self) -> broadcast::Receiver<i64> {
-        self.decisions.subscribe()
-    }
-
-    pub(crate) fn feed_decision(&self, id: i64) {
-        let _ = self.decisions.send(id);
     }
 
     async fn announce(&self, channel: Channel, payload: &str) {

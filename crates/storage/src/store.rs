@@ -213,6 +213,12 @@ impl Store {
         on_backend!(self.erase_user(user_id))
     }
 
+    /// Starts a user's enrolment over, in one transaction: removes their batches, model and
+    /// training jobs but keeps their decisions in the audit log (`decisions` is 0).
+    pub async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
+        on_backend!(self.reset_user(user_id))
+    }
+
     // ---- decisions ----
 
     /// Appends a decision to the audit log; returns its id.

@@ -585,6 +585,44 @@ async fn erase_removes_everything_of_one_user_and_nothing_of_another(db: TestDb)
     assert!(store.enqueue_training("alice").await.unwrap() > bob_job);
 }
 
+async fn reset_starts_enrolment_over_and_keeps_the_audit_log(db: TestDb) {
+    let store = db.store().await;
+    store
+        .insert_batch(&batch("carol", "carol-1", 0, &events(10, 0.0)))
+        .await
+        .unwrap();
+    store.put_model("carol", b"m", "{}", 1).await.unwrap();
+    store
+        .insert_decision(&decision("carol", None, 1))
+        .await
+        .unwrap();
+    let job = store.enqueue_training("carol").await.unwrap();
+
+    let reset = store.reset_user("carol").await.unwrap();
+    assert_eq!(
+        reset,
+        Erased {
+            batches: 1,
+            events: 10,
+            models: 1,
+            decisions: 0
+        }
+    );
+    assert!(store.model("carol").await.unwrap().is_none());
+    assert!(store.user_sessions("carol").await.unwrap().is_empty());
+    assert!(store.job(job).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .decisions(&query(Some("carol"), 10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let stats = store.user("carol").await.unwrap().unwrap();
+    assert_eq!((stats.events, stats.model_trained_at_ms), (0, None));
+}
+
 // ---------------------------------------------------------------- decisions
 
 async fn decisions_newest_first_with_limit(db: TestDb) {
@@ -1529,6 +1567,7 @@ on_both_backends!(
     tampered_or_swapped_blobs_do_not_decrypt,
     rotate_reencrypts_everything,
     concurrent_inserts_are_all_stored_exactly_once,
+    reset_starts_enrolment_over_and_keeps_the_audit_log,
     web_sessions_expire_and_end,
     accounts_are_unique_per_kind_and_lock_after_repeated_failures,
     decisions_filter_by_user_kind_and_time_with_pages_and_counts,

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::ingest::check_id;
-use crate::state::AppState;
+use crate::live::{self, LiveEvent};
+use crate::state::{AppState, Enrolment};
 use crate::trust::{self, TrustUpdate};
 use crate::verify::features;
 
@@ -86,39 +87,54 @@ async fn session_trust(
     state: &AppState,
     session_id: &str,
 ) -> Result<Option<TrustUpdate>, ApiError> {
+    Ok(session_trust_of(state, session_id)
+        .await?
+        .map(|(_, update)| update))
+}
+
+/// The session's user and current trust.
+async fn session_trust_of(
+    state: &AppState,
+    session_id: &str,
+) -> Result<Option<(String, TrustUpdate)>, ApiError> {
     let Some(session) = state.store.session_events(session_id).await? else {
         return Ok(None);
     };
+    let user_id = session.user_id.clone();
     let actions = features(session.recording).await?;
     let settings = state.settings.read().await.clone();
-    let Some(model) = state.model(&session.user_id).await? else {
-        return Ok(Some(TrustUpdate::Trust {
-            trust: trust::FULL,
-            actions: actions.len(),
-            decision: "insufficient_data",
-        }));
+    let insufficient = TrustUpdate::Trust {
+        trust: trust::FULL,
+        actions: actions.len(),
+        decision: "insufficient_data",
+    };
+    let Some(model) = state.model(&user_id).await? else {
+        return Ok(Some((user_id, insufficient)));
     };
     if actions.len() < settings.min_actions {
-        return Ok(Some(TrustUpdate::Trust {
-            trust: trust::FULL,
-            actions: actions.len(),
-            decision: "insufficient_data",
-        }));
+        return Ok(Some((user_id, insufficient)));
     }
     let level = trust::trust_after(&model, &model.action_scores(&actions));
-    Ok(Some(trust::update(
-        level,
-        actions.len(),
-        settings.lockout_trust,
-    )))
+    let update = trust::update(level, actions.len(), settings.lockout_trust);
+    Ok(Some((user_id, update)))
 }
 
-/// Computes the session's trust and pushes it to this node's WebSockets of the session.
+/// Computes the session's trust and pushes it to this node's WebSockets of the session;
+/// a lock-out also goes to the live feed.
 pub async fn push_trust(state: &AppState, session_id: &str) {
-    match session_trust(state, session_id).await {
-        Ok(Some(update)) => {
-            if matches!(update, TrustUpdate::Lock { .. }) {
+    match session_trust_of(state, session_id).await {
+        Ok(Some((user_id, update))) => {
+            if let TrustUpdate::Lock { trust, .. } = update {
                 metrics::counter!("pointerprint_session_locks_total").increment(1);
+                live::publish(
+                    state,
+                    LiveEvent::Lock {
+                        user_id,
+                        session_id: session_id.to_string(),
+                        trust,
+                        created_ms: crate::ingest::now_ms(),
+                    },
+                );
             }
             state.publish(session_id, update);
         }
@@ -160,14 +176,9 @@ async fn queue_training_when_due(state: &AppState, user_id: &str) -> Result<(), 
             .insert(user_id.to_string());
         return Ok(());
     }
-    let doublings = u32::try_from(status.failed_jobs)
-        .unwrap_or(u32::MAX)
-        .min(20);
-    let target = state
-        .config
-        .auto_train_events
-        .saturating_mul(1 << doublings);
-    if !status.active_job && status.events >= target {
+    if let Enrolment::Collecting { events, target } = state.enrolment_of(&status)
+        && events >= target
+    {
         state.store.enqueue_training(user_id).await?;
         state.job_queued().await;
     }

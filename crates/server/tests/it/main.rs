@@ -2,4 +2,6 @@
 //! server on 127.0.0.1:0 with a fresh data folder.
 
 mod api;
+mod dashboard;
+mod dashboard_browser;
 mod support;
