@@ -23,7 +23,12 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
             Ok(Some(job)) => {
                 let result = tokio::select! {
                     result = train(&state, job.id, &job.user_id) => result,
-                    lost = keep_lease(&state, job.id) => Err(lost),
+                    lost = keep_lease(&state, job.id) => {
+                        // The job is no longer this node's: another node may hold it now,
+                        // so its outcome is not this node's to record.
+                        tracing::warn!(user = %job.user_id, error = %lost, "training abandoned");
+                        continue;
+                    }
                 };
                 if let Err(e) = &result {
                     tracing::warn!(user = %job.user_id, error = %e, "training failed");
