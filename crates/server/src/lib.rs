@@ -5,6 +5,7 @@
 //! database only through `pointerprint-storage` and to the engine only through the core and
 //! model crates.
 
+pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -125,7 +125,7 @@ impl Application {
     }
 }
 
-/// Purges raw events past the retention period, hourly.
+/// Purges raw events past the retention period and expired sign-ins, hourly.
 async fn retention(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         let days = state.settings.read().await.retention_days;
@@ -134,6 +134,9 @@ async fn retention(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>
             Ok(0) => {}
             Ok(n) => tracing::info!(events = n, days, "purged raw events past retention"),
             Err(e) => tracing::error!(error = %e, "retention purge failed"),
+        }
+        if let Err(e) = state.store.purge_web_sessions(now_ms()).await {
+            tracing::error!(error = %e, "purging expired sign-ins failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

@@ -1,7 +1,8 @@
 //! The storage layer of `pointerprint serve`, and the only crate that knows SQL.
 //!
 //! [`Store`] keeps API keys (as hashes), event batches, per-user models, the decision
-//! log, the training queue and the settings in an embedded SQLite database. Event batches
+//! log, the training queue, the settings, and password accounts with their signed-in
+//! browser sessions in an embedded SQLite database. Event batches
 //! and models are encrypted at rest with XChaCha20-Poly1305 ([`Cipher`]); each blob's
 //! associated data names its row, so a blob moved to another row does not decrypt.
 //!
@@ -20,6 +21,7 @@ pub use crypto::Cipher;
 pub use error::StorageError;
 pub use store::Store;
 pub use types::{
-    DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    ParseRoleError, Role, SessionEvents, StoredModel, UserStats,
+    Account, AccountKind, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted, Job,
+    JobState, KeyRecord, NewBatch, NewDecision, ParseRoleError, Role, SessionEvents, StoredModel,
+    UserStats, WebSession,
 };

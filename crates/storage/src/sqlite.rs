@@ -16,8 +16,9 @@ use sqlx::sqlite::{
 
 use crate::codec;
 use crate::{
-    Cipher, DecisionRecord, Erased, Inserted, Job, JobState, KeyRecord, NewBatch, NewDecision,
-    Role, SessionEvents, StorageError, StoredModel, UserStats,
+    Account, AccountKind, Cipher, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted,
+    Job, JobState, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, StorageError,
+    StoredModel, UserStats, WebSession,
 };
 use pointerprint_core::Recording;
 
@@ -96,6 +97,32 @@ fn job_record((id, user_id, state, error, queued_ms): JobRow) -> Result<Job, Sto
         state: state_of(&state)?,
         error,
         queued_ms,
+    })
+}
+
+type AccountRow = (i64, String, String, String, i64, i64, i64);
+/// A web session's csrf token, created and expiry times, then its account's columns.
+type WebSessionRow = (String, i64, i64, i64, String, String, String, i64, i64, i64);
+/// The columns of an [`AccountRow`], for `concat!` (sqlx takes only static SQL).
+macro_rules! account_columns {
+    () => {
+        "id, kind, username, password_hash, failed_logins, locked_until_ms, created_ms"
+    };
+}
+
+fn account_record(
+    (id, kind, username, password_hash, failed, locked_until_ms, created_ms): AccountRow,
+) -> Result<Account, StorageError> {
+    Ok(Account {
+        id,
+        kind: AccountKind::parse(&kind).ok_or_else(|| {
+            StorageError::Corrupt(format!("accounts.kind: unknown kind '{kind}'"))
+        })?,
+        username,
+        password_hash,
+        failed_logins: u32::try_from(failed).unwrap_or(u32::MAX),
+        locked_until_ms,
+        created_ms,
     })
 }
 
@@ -574,34 +601,63 @@ impl SqliteDb {
 
     pub(crate) async fn decisions(
         &self,
-        user_id: Option<&str>,
-        limit: u32,
+        q: &DecisionQuery<'_>,
     ) -> Result<Vec<DecisionRecord>, StorageError> {
-        let rows: Vec<DecisionRow> = match user_id {
-            Some(user_id) => {
-                sqlx::query_as(
-                    "SELECT id, user_id, session_id, decision, score, threshold, actions, \
-                            reasons_json, created_ms \
-                     FROM decisions WHERE user_id = ?1 \
-                     ORDER BY created_ms DESC, id DESC LIMIT ?2",
-                )
-                .bind(user_id)
-                .bind(i64::from(limit))
-                .fetch_all(&self.reader)
-                .await?
-            }
-            None => {
-                sqlx::query_as(
-                    "SELECT id, user_id, session_id, decision, score, threshold, actions, \
-                            reasons_json, created_ms \
-                     FROM decisions ORDER BY created_ms DESC, id DESC LIMIT ?1",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.reader)
-                .await?
-            }
-        };
+        let rows: Vec<DecisionRow> = sqlx::query_as(
+            "SELECT id, user_id, session_id, decision, score, threshold, actions, \
+                    reasons_json, created_ms \
+             FROM decisions WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR decision = ?2) \
+                              AND (?3 IS NULL OR created_ms >= ?3) AND (?4 IS NULL OR created_ms < ?4) \
+             ORDER BY created_ms DESC, id DESC LIMIT ?5 OFFSET ?6",
+        )
+        .bind(q.user_id)
+        .bind(q.decision)
+        .bind(q.from_ms)
+        .bind(q.to_ms)
+        .bind(i64::from(q.limit))
+        .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await?;
         Ok(rows.into_iter().map(decision_record).collect())
+    }
+
+    pub(crate) async fn count_decisions(&self, q: &DecisionQuery<'_>) -> Result<u64, StorageError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM decisions \
+             WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR decision = ?2) \
+               AND (?3 IS NULL OR created_ms >= ?3) AND (?4 IS NULL OR created_ms < ?4)",
+        )
+        .bind(q.user_id)
+        .bind(q.decision)
+        .bind(q.from_ms)
+        .bind(q.to_ms)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(count(n))
+    }
+
+    pub(crate) async fn decision_counts(
+        &self,
+        from_ms: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<DecisionCount>, StorageError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT created_ms - created_ms % ?2 AS bucket, decision, COUNT(*) \
+             FROM decisions WHERE created_ms >= ?1 \
+             GROUP BY bucket, decision ORDER BY bucket, decision",
+        )
+        .bind(from_ms)
+        .bind(bucket_ms.max(1))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(bucket_ms, decision, n)| DecisionCount {
+                bucket_ms,
+                decision,
+                count: count(n),
+            })
+            .collect())
     }
 
     // ---- training queue ----
@@ -690,6 +746,194 @@ impl SqliteDb {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    // ---- accounts and web sessions ----
+
+    pub(crate) async fn create_account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Account, StorageError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO accounts (kind, username, password_hash, created_ms) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, username) DO NOTHING RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(username)
+        .bind(password_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.writer)
+        .await?;
+        match id {
+            Some(id) => Ok(Account {
+                id,
+                kind,
+                username: username.to_string(),
+                password_hash: password_hash.to_string(),
+                failed_logins: 0,
+                locked_until_ms: 0,
+                created_ms: now_ms,
+            }),
+            None => Err(StorageError::Conflict(format!(
+                "a {kind} account named '{username}' already exists"
+            ))),
+        }
+    }
+
+    pub(crate) async fn account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+    ) -> Result<Option<Account>, StorageError> {
+        let row: Option<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE kind = ?1 AND username = ?2"
+        ))
+        .bind(kind.as_str())
+        .bind(username)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(account_record).transpose()
+    }
+
+    pub(crate) async fn accounts(&self, kind: AccountKind) -> Result<Vec<Account>, StorageError> {
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE kind = ?1 ORDER BY username"
+        ))
+        .bind(kind.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(account_record).collect()
+    }
+
+    pub(crate) async fn set_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until_ms = 0 \
+             WHERE id = ?1",
+        )
+        .bind(account_id)
+        .bind(password_hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn record_login_failure(
+        &self,
+        account_id: i64,
+        now_ms: i64,
+        limit: u32,
+        lock_ms: i64,
+    ) -> Result<Option<Account>, StorageError> {
+        let row: Option<AccountRow> = sqlx::query_as(concat!(
+            "UPDATE accounts SET \
+                 locked_until_ms = CASE WHEN failed_logins + 1 >= ?3 THEN ?2 + ?4 \
+                                        ELSE locked_until_ms END, \
+                 failed_logins = CASE WHEN failed_logins + 1 >= ?3 THEN 0 \
+                                      ELSE failed_logins + 1 END \
+             WHERE id = ?1 RETURNING ",
+            account_columns!()
+        ))
+        .bind(account_id)
+        .bind(now_ms)
+        .bind(i64::from(limit.max(1)))
+        .bind(lock_ms)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.map(account_record).transpose()
+    }
+
+    pub(crate) async fn record_login_success(&self, account_id: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0 WHERE id = ?1 AND failed_logins <> 0")
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn create_web_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        csrf_token: &str,
+        created_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO web_sessions (token_hash, account_id, csrf_token, created_ms, expires_ms) \
+             SELECT ?1, id, ?3, ?4, ?5 FROM accounts WHERE id = ?2",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(csrf_token)
+        .bind(created_ms)
+        .bind(expires_ms)
+        .execute(&self.writer)
+        .await;
+        match done {
+            Ok(done) if done.rows_affected() == 1 => Ok(()),
+            Ok(_) => Err(StorageError::Conflict(format!(
+                "no account with id {account_id}"
+            ))),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(
+                StorageError::Conflict("a web session with this token already exists".to_string()),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn web_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<WebSession>, StorageError> {
+        let row: Option<WebSessionRow> = sqlx::query_as(
+            "SELECT s.csrf_token, s.created_ms, s.expires_ms, a.id, a.kind, a.username, \
+                        a.password_hash, a.failed_logins, a.locked_until_ms, a.created_ms \
+                 FROM web_sessions s JOIN accounts a ON a.id = s.account_id \
+                 WHERE s.token_hash = ?1 AND s.expires_ms > ?2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some((csrf_token, created_ms, expires_ms, id, kind, name, hash, failed, locked, since)) =
+            row
+        else {
+            return Ok(None);
+        };
+        Ok(Some(WebSession {
+            account: account_record((id, kind, name, hash, failed, locked, since))?,
+            csrf_token,
+            created_ms,
+            expires_ms,
+        }))
+    }
+
+    pub(crate) async fn delete_web_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = ?1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn purge_web_sessions(&self, now_ms: i64) -> Result<u64, StorageError> {
+        let done = sqlx::query("DELETE FROM web_sessions WHERE expires_ms <= ?1")
+            .bind(now_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     // ---- key rotation ----

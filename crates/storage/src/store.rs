@@ -5,8 +5,9 @@ use std::path::Path;
 
 use crate::sqlite::SqliteDb;
 use crate::{
-    Cipher, DecisionRecord, Erased, Inserted, Job, KeyRecord, NewBatch, NewDecision, Role,
-    SessionEvents, StorageError, StoredModel, UserStats,
+    Account, AccountKind, Cipher, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted,
+    Job, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, StorageError, StoredModel,
+    UserStats, WebSession,
 };
 
 /// The service's persistent state: API keys, encrypted event batches and models, the
@@ -152,14 +153,28 @@ impl Store {
         self.db.insert_decision(d).await
     }
 
-    /// The newest `limit` decisions (of one user, or of all), newest (`created_ms`, then
-    /// id) first.
+    /// The decisions that match `q`, newest (`created_ms`, then id) first, from its
+    /// offset, at most its limit.
     pub async fn decisions(
         &self,
-        user_id: Option<&str>,
-        limit: u32,
+        q: &DecisionQuery<'_>,
     ) -> Result<Vec<DecisionRecord>, StorageError> {
-        self.db.decisions(user_id, limit).await
+        self.db.decisions(q).await
+    }
+
+    /// How many decisions match `q`'s filters (its offset and limit aside).
+    pub async fn count_decisions(&self, q: &DecisionQuery<'_>) -> Result<u64, StorageError> {
+        self.db.count_decisions(q).await
+    }
+
+    /// Decisions since `from_ms` counted per kind and per bucket of `bucket_ms`
+    /// (buckets start at multiples of it), oldest bucket first; empty buckets are absent.
+    pub async fn decision_counts(
+        &self,
+        from_ms: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<DecisionCount>, StorageError> {
+        self.db.decision_counts(from_ms, bucket_ms).await
     }
 
     // ---- training queue ----
@@ -197,6 +212,99 @@ impl Store {
     /// Replaces the settings document.
     pub async fn put_settings(&self, json: &str) -> Result<(), StorageError> {
         self.db.put_settings(json).await
+    }
+
+    // ---- accounts and web sessions ----
+
+    /// Creates an account; one of the same kind and username gives
+    /// [`StorageError::Conflict`].
+    pub async fn create_account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Account, StorageError> {
+        self.db
+            .create_account(kind, username, password_hash, now_ms)
+            .await
+    }
+
+    /// The account of this kind and username.
+    pub async fn account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+    ) -> Result<Option<Account>, StorageError> {
+        self.db.account(kind, username).await
+    }
+
+    /// Every account of a kind, by username.
+    pub async fn accounts(&self, kind: AccountKind) -> Result<Vec<Account>, StorageError> {
+        self.db.accounts(kind).await
+    }
+
+    /// Replaces an account's password hash and lifts any lock. `false` if there is no
+    /// such account.
+    pub async fn set_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+    ) -> Result<bool, StorageError> {
+        self.db.set_password(account_id, password_hash).await
+    }
+
+    /// Counts a failed sign-in. The `limit`-th failure in a row locks the account until
+    /// `now_ms + lock_ms` and starts the count again. Returns the account as it now is;
+    /// `None` if there is no such account.
+    pub async fn record_login_failure(
+        &self,
+        account_id: i64,
+        now_ms: i64,
+        limit: u32,
+        lock_ms: i64,
+    ) -> Result<Option<Account>, StorageError> {
+        self.db
+            .record_login_failure(account_id, now_ms, limit, lock_ms)
+            .await
+    }
+
+    /// A successful sign-in: the failure count starts again.
+    pub async fn record_login_success(&self, account_id: i64) -> Result<(), StorageError> {
+        self.db.record_login_success(account_id).await
+    }
+
+    /// Stores a signed-in browser session by the hash of its cookie token.
+    pub async fn create_web_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        csrf_token: &str,
+        created_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.db
+            .create_web_session(token_hash, account_id, csrf_token, created_ms, expires_ms)
+            .await
+    }
+
+    /// The session with this token hash and its account, unless it expired by `now_ms`.
+    pub async fn web_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<WebSession>, StorageError> {
+        self.db.web_session(token_hash, now_ms).await
+    }
+
+    /// Signs a browser out.
+    pub async fn delete_web_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.db.delete_web_session(token_hash).await
+    }
+
+    /// Deletes the sessions expired by `now_ms`; returns how many.
+    pub async fn purge_web_sessions(&self, now_ms: i64) -> Result<u64, StorageError> {
+        self.db.purge_web_sessions(now_ms).await
     }
 
     // ---- key rotation ----

@@ -199,6 +199,101 @@ impl fmt::Display for JobState {
     }
 }
 
+/// Who an account signs in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// The monitoring dashboard.
+    Admin,
+    /// The demo site; the username is the user id whose mouse behaviour is checked.
+    Demo,
+}
+
+impl AccountKind {
+    /// The lowercase name: `admin` or `demo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Admin => "admin",
+            AccountKind::Demo => "demo",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<AccountKind> {
+        match s {
+            "admin" => Some(AccountKind::Admin),
+            "demo" => Some(AccountKind::Demo),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AccountKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A person who signs in with a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub kind: AccountKind,
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Failures since the last success or lock.
+    pub failed_logins: u32,
+    /// Sign-in is refused before this time (0: never locked).
+    pub locked_until_ms: i64,
+    pub created_ms: i64,
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub account: Account,
+    /// Every form of the session must carry this token.
+    pub csrf_token: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// A filter and a page of the decision log, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionQuery<'a> {
+    pub user_id: Option<&'a str>,
+    /// `accept`, `reject`, `insufficient_data`…
+    pub decision: Option<&'a str>,
+    /// Inclusive.
+    pub from_ms: Option<i64>,
+    /// Exclusive.
+    pub to_ms: Option<i64>,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+impl Default for DecisionQuery<'_> {
+    fn default() -> Self {
+        Self {
+            user_id: None,
+            decision: None,
+            from_ms: None,
+            to_ms: None,
+            offset: 0,
+            limit: 100,
+        }
+    }
+}
+
+/// How many decisions of one kind fell into a time bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionCount {
+    /// Start of the bucket: a multiple of the bucket length, in ms since the epoch.
+    pub bucket_ms: i64,
+    pub decision: String,
+    pub count: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +304,10 @@ mod tests {
             assert_eq!(role.to_string().parse::<Role>().unwrap(), role);
         }
         assert!("root".parse::<Role>().is_err());
+        for kind in [AccountKind::Admin, AccountKind::Demo] {
+            assert_eq!(AccountKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(AccountKind::parse("root"), None);
         for s in [
             JobState::Queued,
             JobState::Running,

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use pointerprint_core::{Button, Event, EventKind, Screen};
 use pointerprint_storage::{
-    Cipher, Erased, Inserted, JobState, NewBatch, NewDecision, Role, StorageError, Store,
+    AccountKind, Cipher, DecisionCount, DecisionQuery, Erased, Inserted, JobState, NewBatch,
+    NewDecision, Role, StorageError, Store,
 };
 use tempfile::TempDir;
 
@@ -63,6 +64,15 @@ fn decision<'a>(user: &'a str, session: Option<&'a str>, created_ms: i64) -> New
         actions: 12,
         reasons_json: r#"["typical"]"#,
         created_ms,
+    }
+}
+
+/// The newest `limit` decisions, of one user or of all.
+fn query(user_id: Option<&str>, limit: u32) -> DecisionQuery<'_> {
+    DecisionQuery {
+        user_id,
+        limit,
+        ..DecisionQuery::default()
     }
 }
 
@@ -386,13 +396,19 @@ async fn erase_removes_everything_of_one_user_and_nothing_of_another() {
     assert!(store.user_sessions("alice").await.unwrap().is_empty());
     assert!(store.session_events("alice-1").await.unwrap().is_none());
     assert!(store.model("alice").await.unwrap().is_none());
-    assert!(store.decisions(Some("alice"), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .decisions(&query(Some("alice"), 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.job(alice_job).await.unwrap().is_none());
 
     assert_eq!(store.user("bob").await.unwrap(), bob_before);
     assert_eq!(store.user_sessions("bob").await.unwrap().len(), 2);
     assert!(store.model("bob").await.unwrap().is_some());
-    assert_eq!(store.decisions(None, 10).await.unwrap().len(), 2);
+    assert_eq!(store.decisions(&query(None, 10)).await.unwrap().len(), 2);
     assert!(store.job(bob_job).await.unwrap().is_some());
 
     assert_eq!(store.erase_user("alice").await.unwrap(), Erased::default());
@@ -414,7 +430,7 @@ async fn decisions_newest_first_with_limit() {
                 .unwrap(),
         );
     }
-    let all = store.decisions(None, 100).await.unwrap();
+    let all = store.decisions(&query(None, 100)).await.unwrap();
     let times: Vec<(i64, &str)> = all
         .iter()
         .map(|d| (d.created_ms, d.user_id.as_str()))
@@ -424,10 +440,10 @@ async fn decisions_newest_first_with_limit() {
         times,
         [(40, "b"), (40, "a"), (30, "b"), (20, "a"), (10, "a")]
     );
-    assert_eq!(store.decisions(None, 2).await.unwrap().len(), 2);
-    assert!(store.decisions(None, 0).await.unwrap().is_empty());
+    assert_eq!(store.decisions(&query(None, 2)).await.unwrap().len(), 2);
+    assert!(store.decisions(&query(None, 0)).await.unwrap().is_empty());
 
-    let a = store.decisions(Some("a"), 2).await.unwrap();
+    let a = store.decisions(&query(Some("a"), 2)).await.unwrap();
     assert_eq!(a.iter().map(|d| d.created_ms).collect::<Vec<_>>(), [40, 20]);
     let d = &a[0];
     assert_eq!(d.id, ids[3]);
@@ -440,9 +456,214 @@ async fn decisions_newest_first_with_limit() {
         .insert_decision(&decision("c", None, 1))
         .await
         .unwrap();
-    let c = store.decisions(Some("c"), 5).await.unwrap();
+    let c = store.decisions(&query(Some("c"), 5)).await.unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].session_id, None);
+}
+
+#[tokio::test]
+async fn decisions_filter_by_user_kind_and_time_with_pages_and_counts() {
+    let (_dir, store) = fresh().await;
+    for (i, (user, kind)) in [
+        ("a", "accept"),
+        ("a", "reject"),
+        ("b", "accept"),
+        ("a", "accept"),
+        ("b", "insufficient_data"),
+        ("a", "reject"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut d = decision(user, None, 3_600_000 * i as i64 + 5);
+        d.decision = kind;
+        store.insert_decision(&d).await.unwrap();
+    }
+    let q = DecisionQuery {
+        user_id: Some("a"),
+        decision: Some("reject"),
+        ..DecisionQuery::default()
+    };
+    let rejects = store.decisions(&q).await.unwrap();
+    assert_eq!(
+        rejects.iter().map(|d| d.created_ms).collect::<Vec<_>>(),
+        [18_000_005, 3_600_005]
+    );
+    assert_eq!(store.count_decisions(&q).await.unwrap(), 2);
+
+    // Time range: from inclusive, to exclusive.
+    let q = DecisionQuery {
+        from_ms: Some(3_600_005),
+        to_ms: Some(14_400_005),
+        ..DecisionQuery::default()
+    };
+    let hours: Vec<i64> = store
+        .decisions(&q)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.created_ms / 3_600_000)
+        .collect();
+    assert_eq!(hours, [3, 2, 1]);
+    assert_eq!(store.count_decisions(&q).await.unwrap(), 3);
+
+    // Pages of two cover everything once; the count ignores the page.
+    let mut seen = Vec::new();
+    for page in 0..4 {
+        let q = DecisionQuery {
+            offset: page * 2,
+            limit: 2,
+            ..DecisionQuery::default()
+        };
+        seen.extend(store.decisions(&q).await.unwrap().into_iter().map(|d| d.id));
+        assert_eq!(store.count_decisions(&q).await.unwrap(), 6);
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 6);
+
+    // Two-hour buckets from the second hour on.
+    let counts = store.decision_counts(3_600_000, 7_200_000).await.unwrap();
+    let expect = [
+        (0, "reject", 1),
+        (7_200_000, "accept", 2),
+        (14_400_000, "insufficient_data", 1),
+        (14_400_000, "reject", 1),
+    ];
+    assert_eq!(
+        counts,
+        expect
+            .iter()
+            .map(|&(bucket_ms, decision, count)| DecisionCount {
+                bucket_ms,
+                decision: decision.to_string(),
+                count,
+            })
+            .collect::<Vec<_>>()
+    );
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[tokio::test]
+async fn accounts_are_unique_per_kind_and_lock_after_repeated_failures() {
+    let (_dir, store) = fresh().await;
+    let admin = store
+        .create_account(AccountKind::Admin, "ada", "$argon2id$hash1", 100)
+        .await
+        .unwrap();
+    assert_eq!((admin.failed_logins, admin.locked_until_ms), (0, 0));
+    // The same name as a demo account is another account.
+    let demo = store
+        .create_account(AccountKind::Demo, "ada", "$argon2id$hash2", 100)
+        .await
+        .unwrap();
+    assert_ne!(admin.id, demo.id);
+    assert!(matches!(
+        store
+            .create_account(AccountKind::Admin, "ada", "$argon2id$other", 200)
+            .await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert_eq!(
+        store.account(AccountKind::Admin, "ada").await.unwrap(),
+        Some(admin.clone())
+    );
+    assert_eq!(
+        store.account(AccountKind::Admin, "bob").await.unwrap(),
+        None
+    );
+    assert_eq!(store.accounts(AccountKind::Demo).await.unwrap(), [demo]);
+
+    // Three failures with a limit of three: locked for a minute, count back at zero.
+    for n in 1..=2 {
+        let a = store
+            .record_login_failure(admin.id, 1_000, 3, 60_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.failed_logins, a.locked_until_ms), (n, 0));
+    }
+    let locked = store
+        .record_login_failure(admin.id, 2_000, 3, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((locked.failed_logins, locked.locked_until_ms), (0, 62_000));
+    assert_eq!(
+        store
+            .record_login_failure(9_999, 2_000, 3, 60_000)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A success resets the count; a new password lifts the lock.
+    store
+        .record_login_failure(admin.id, 3_000, 3, 60_000)
+        .await
+        .unwrap();
+    store.record_login_success(admin.id).await.unwrap();
+    let a = store
+        .account(AccountKind::Admin, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((a.failed_logins, a.locked_until_ms), (0, 62_000));
+    assert!(store.set_password(admin.id, "$argon2id$new").await.unwrap());
+    let a = store
+        .account(AccountKind::Admin, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.password_hash.as_str(), a.locked_until_ms),
+        ("$argon2id$new", 0)
+    );
+    assert!(!store.set_password(9_999, "$argon2id$x").await.unwrap());
+}
+
+#[tokio::test]
+async fn web_sessions_expire_and_end() {
+    let (_dir, store) = fresh().await;
+    let admin = store
+        .create_account(AccountKind::Admin, "ada", "$argon2id$hash", 0)
+        .await
+        .unwrap();
+    store
+        .create_web_session("t1", admin.id, "csrf1", 1_000, 5_000)
+        .await
+        .unwrap();
+    store
+        .create_web_session("t2", admin.id, "csrf2", 1_000, 9_000)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_web_session("t1", admin.id, "x", 1_000, 5_000)
+            .await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_web_session("t3", 9_999, "x", 1_000, 5_000)
+            .await,
+        Err(StorageError::Conflict(_))
+    ));
+
+    let s = store.web_session("t1", 4_999).await.unwrap().unwrap();
+    assert_eq!(s.account, admin);
+    assert_eq!(
+        (s.csrf_token.as_str(), s.created_ms, s.expires_ms),
+        ("csrf1", 1_000, 5_000)
+    );
+    assert_eq!(store.web_session("t1", 5_000).await.unwrap(), None);
+    assert_eq!(store.web_session("nope", 0).await.unwrap(), None);
+
+    assert_eq!(store.purge_web_sessions(5_000).await.unwrap(), 1);
+    assert!(store.web_session("t2", 6_000).await.unwrap().is_some());
+    store.delete_web_session("t2").await.unwrap();
+    assert_eq!(store.web_session("t2", 6_000).await.unwrap(), None);
 }
 
 // ---------------------------------------------------------------- jobs
@@ -584,7 +805,7 @@ async fn everything_survives_reopening() {
         Role::Secret
     );
     assert_eq!(store.settings().await.unwrap().as_deref(), Some("{}"));
-    assert_eq!(store.decisions(None, 5).await.unwrap().len(), 1);
+    assert_eq!(store.decisions(&query(None, 5)).await.unwrap().len(), 1);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::{Query, State};
-use pointerprint_storage::Role;
+use pointerprint_storage::{DecisionQuery, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,10 +29,12 @@ pub async fn list(
         check_id("user_id", user)?;
     }
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
-    let decisions = state
-        .store
-        .decisions(params.user_id.as_deref(), limit)
-        .await?;
+    let query = DecisionQuery {
+        user_id: params.user_id.as_deref(),
+        limit,
+        ..DecisionQuery::default()
+    };
+    let decisions = state.store.decisions(&query).await?;
     let decisions: Vec<Value> = decisions
         .into_iter()
         .map(|d| {
