@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+mod demo;
 pub mod error;
 pub mod ids;
 mod ingest;

@@ -18,9 +18,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(data) = args.data {
         config.data_dir = data;
     }
+    if args.no_demo {
+        config.demo = false;
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let data = config.data_dir.clone();
+        let demo = config.demo;
         first_start_keys(&config).await?;
         let app = Application::build(config).await?;
         println!(
@@ -28,6 +32,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             app.port(),
             data.display()
         );
+        if demo {
+            println!(
+                "demo site: http://127.0.0.1:{}/demo/ (off with --no-demo)",
+                app.port()
+            );
+        }
         app.run_until(shutdown_signal()).await.context("serving")
     })
 }

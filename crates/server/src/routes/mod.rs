@@ -6,8 +6,9 @@ mod extension;
 mod health;
 mod keys;
 mod openapi;
+mod sdk;
 mod settings;
-mod stream;
+pub(crate) mod stream;
 
 pub(crate) use stream::after_ingest;
 mod users;
@@ -50,7 +51,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/{session_id}/stream", get(stream::connect))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .route("/sdk.js", get(sdk::script))
+        .route("/sdk.mjs", get(sdk::module));
+    let api = if state.config.demo {
+        api.merge(crate::demo::router())
+    } else {
+        api
+    };
     ingest
         .merge(api)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -2,4 +2,8 @@
 //! server on 127.0.0.1:0 with a fresh data folder.
 
 mod api;
+mod collector;
+mod demo;
+mod extension;
 mod support;
+mod web;
