@@ -70,6 +70,14 @@ pub async fn wait(page: &Page, condition: &str) {
     }
 }
 
+/// Waits for two frames of the page. Chromium hands wheel events to the page a frame
+/// later than mouse moves, so moves dispatched (ahead of real time) right after a wheel
+/// turn would reach the page before it; waiting keeps the page's order the given order.
+pub async fn next_frames(page: &Page) {
+    let frames = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))";
+    eval(page, frames).await;
+}
+
 /// A synthetic person at the mouse of one page. Input times follow the person's own
 /// clock, which starts at the real time and runs ahead of it: Chromium stamps each event
 /// with the time given (see pointerprint-browser), so a minute of movement is dispatched
@@ -208,6 +216,7 @@ impl<'p> Person<'p> {
             inputs.push(self.input(MouseAction::Wheel { dx: 0.0, dy: px }, Button::None, 0));
         }
         self.send(&inputs).await;
+        next_frames(self.page).await;
     }
 
     /// Moves into the element without clicking.
