@@ -29,8 +29,14 @@ pub struct Hand {
 
 impl Hand {
     pub fn new(style: &MotorStyle, session_seed: u64) -> Self {
+        Self::later_that_day(style, session_seed, 0)
+    }
+
+    /// The hand of session `session_seed` again, with fresh randomness (`stream`): the
+    /// same person on the same day, e.g. signing in just after enrolling.
+    pub fn later_that_day(style: &MotorStyle, session_seed: u64, stream: u64) -> Self {
         let style = style.for_session(session_seed);
-        let rng = rng_for(mix(style.seed, session_seed), HAND_SALT);
+        let rng = rng_for(mix(mix(style.seed, session_seed), stream), HAND_SALT);
         Self { style, rng }
     }
 
@@ -119,5 +125,7 @@ mod tests {
         };
         assert_eq!(path(&a), path(&a));
         assert_ne!(path(&a), path(&b));
+        let later = Hand::later_that_day(&a, 9, 1).move_to((0.0, 0.0), (500.0, 200.0), 30.0, false);
+        assert_ne!(path(&a), later);
     }
 }

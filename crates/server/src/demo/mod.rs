@@ -5,8 +5,8 @@
 
 mod api;
 mod pages;
-mod session;
 pub mod seed;
+mod session;
 
 use axum::Router;
 use axum::routing::{get, post};

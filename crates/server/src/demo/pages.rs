@@ -27,7 +27,10 @@ pub async fn session() -> Html<&'static str> {
 /// The pages' shared style and script.
 pub async fn asset(Path(name): Path<String>) -> Response {
     let (kind, body) = match name.as_str() {
-        "demo.css" => ("text/css; charset=utf-8", include_str!("../../assets/demo/demo.css")),
+        "demo.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../../assets/demo/demo.css"),
+        ),
         "demo.js" => (
             "text/javascript; charset=utf-8",
             include_str!("../../assets/demo/demo.js"),

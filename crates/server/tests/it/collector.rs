@@ -71,7 +71,10 @@ fn dispatched_wheel(inputs: &[MouseInput]) -> f64 {
 /// Waits until the page has seen `at_least` events, or until no more arrive.
 async fn seen_settles(page: &Page, at_least: usize) -> Vec<Value> {
     let _ = page
-        .wait_for(&format!("seen.length >= {at_least}"), Duration::from_secs(5))
+        .wait_for(
+            &format!("seen.length >= {at_least}"),
+            Duration::from_secs(5),
+        )
         .await;
     let mut last = 0;
     loop {
@@ -87,11 +90,21 @@ async fn seen_settles(page: &Page, at_least: usize) -> Vec<Value> {
 
 /// Navigates away, so the page's last batch can only go by `sendBeacon`, then waits until
 /// the service holds `count` events of the session and returns them.
-async fn leave_and_collect(app: &TestApp, page: &Page, session_id: &str, count: usize) -> Recording {
+async fn leave_and_collect(
+    app: &TestApp,
+    page: &Page,
+    session_id: &str,
+    count: usize,
+) -> Recording {
     let state = eval(page, "[seen.length, delivered]").await;
-    assert!(state[0].as_u64() > state[1].as_u64(), "nothing left for the beacon to deliver: [seen, delivered] = {state}");
+    assert!(
+        state[0].as_u64() > state[1].as_u64(),
+        "nothing left for the beacon to deliver: [seen, delivered] = {state}"
+    );
     page.goto("about:blank").await.unwrap();
-    let store = pointerprint_server::startup::open_store(&app.config).await.unwrap();
+    let store = pointerprint_server::startup::open_store(&app.config)
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     loop {
         let stored = store.session_events(session_id).await.unwrap();
@@ -109,10 +122,22 @@ async fn leave_and_collect(app: &TestApp, page: &Page, session_id: &str, count: 
 fn assert_same(stored: &Recording, seen: &[Value]) {
     assert_eq!(stored.events.len(), seen.len());
     for (i, (e, s)) in stored.events.iter().zip(seen).enumerate() {
-        let (t, x, y) = (s[1].as_f64().unwrap(), s[2].as_f64().unwrap(), s[3].as_f64().unwrap());
+        let (t, x, y) = (
+            s[1].as_f64().unwrap(),
+            s[2].as_f64().unwrap(),
+            s[3].as_f64().unwrap(),
+        );
         assert_eq!(kind_name(e.kind), s[0], "event {i}");
-        assert!((e.t - t).abs() < 0.011, "event {i}: stored t {} seen {t}; seen around: {:?}", e.t, &seen[i.saturating_sub(3)..(i + 3).min(seen.len())]);
-        assert!((e.x - x).abs() < 0.011 && (e.y - y).abs() < 0.011, "event {i}");
+        assert!(
+            (e.t - t).abs() < 0.011,
+            "event {i}: stored t {} seen {t}; seen around: {:?}",
+            e.t,
+            &seen[i.saturating_sub(3)..(i + 3).min(seen.len())]
+        );
+        assert!(
+            (e.x - x).abs() < 0.011 && (e.y - y).abs() < 0.011,
+            "event {i}"
+        );
     }
 }
 
@@ -127,7 +152,13 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
 
     let style = MotorStyle::from_seed(21);
     let mut person = Person::new(&page, &style, 1);
-    let targets = [(200.0, 150.0), (900.0, 600.0), (1100.0, 120.0), (300.0, 700.0), (640.0, 400.0)];
+    let targets = [
+        (200.0, 150.0),
+        (900.0, 600.0),
+        (1100.0, 120.0),
+        (300.0, 700.0),
+        (640.0, 400.0),
+    ];
     for (i, &to) in targets.iter().enumerate() {
         person.click_at(to, 30.0).await;
         if i == 2 {
@@ -136,7 +167,10 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
         person.pause();
     }
     let sent = person.sent.clone();
-    let wheels = sent.iter().filter(|i| matches!(i.action, MouseAction::Wheel { .. })).count();
+    let wheels = sent
+        .iter()
+        .filter(|i| matches!(i.action, MouseAction::Wheel { .. }))
+        .count();
     let seen = seen_settles(&page, sent.len() - wheels).await;
     // Every dispatched input reached the page as an event of its own (moves coalesced per
     // frame are recovered by getCoalescedEvents), at the time it was given.
@@ -151,21 +185,39 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
     };
     let pointer_sent: Vec<_> = sent.iter().filter(|i| kind(i.action) != "wheel").collect();
     let pointer_seen: Vec<_> = seen.iter().filter(|s| s[0] != "wheel").collect();
-    assert_eq!(pointer_seen.len(), pointer_sent.len(), "pointer events seen vs dispatched");
+    assert_eq!(
+        pointer_seen.len(),
+        pointer_sent.len(),
+        "pointer events seen vs dispatched"
+    );
     for (i, (s, input)) in pointer_seen.iter().zip(&pointer_sent).enumerate() {
         let t = s[1].as_f64().unwrap();
         let given = input.timestamp * 1000.0;
-        assert!((t - given).abs() < 0.2, "event {i}: page time {t}, given {given}");
+        assert!(
+            (t - given).abs() < 0.2,
+            "event {i}: page time {t}, given {given}"
+        );
         assert_eq!(s[0], kind(input.action), "event {i}");
     }
-    assert_eq!(wheel_distance(&seen), dispatched_wheel(&sent), "wheel distance");
+    assert_eq!(
+        wheel_distance(&seen),
+        dispatched_wheel(&sent),
+        "wheel distance"
+    );
 
     let stored = leave_and_collect(&app, &page, "shop-1", seen.len()).await;
     assert_same(&stored, &seen);
     let (_, user) = app.get("/v1/users/shopper", &app.keys.secret).await;
-    assert_eq!(user["batches"].as_u64(), Some(seen.len().div_ceil(40) as u64), "{user}");
+    assert_eq!(
+        user["batches"].as_u64(),
+        Some(seen.len().div_ceil(40) as u64),
+        "{user}"
+    );
     let screen = stored.screen.expect("the screen is reported");
-    assert!(screen.width > 0.0 && screen.device_pixel_ratio > 0.0, "{screen:?}");
+    assert!(
+        screen.width > 0.0 && screen.device_pixel_ratio > 0.0,
+        "{screen:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,33 +250,55 @@ async fn a_recorded_human_session_replays_through_the_collector_and_arrives() {
     let seen = seen_settles(&page, buttons).await;
     // Chromium leaves out a move to where the pointer already is; everything else arrives.
     let moves = |v: &[Value]| v.iter().filter(|s| s[0] == "move").count();
-    let dispatched_moves = inputs.iter().filter(|i| i.action == MouseAction::Move).count();
+    let dispatched_moves = inputs
+        .iter()
+        .filter(|i| i.action == MouseAction::Move)
+        .count();
     assert!(
         moves(&seen) * 10 >= dispatched_moves * 9,
         "{} of {dispatched_moves} moves seen ({})",
         moves(&seen),
         user.display()
     );
-    let buttons_seen = seen.iter().filter(|s| s[0] == "down" || s[0] == "up").count();
+    let buttons_seen = seen
+        .iter()
+        .filter(|s| s[0] == "down" || s[0] == "up")
+        .count();
     assert_eq!(buttons_seen, buttons, "presses and releases");
-    assert_eq!(wheel_distance(&seen), dispatched_wheel(&inputs), "wheel distance");
+    assert_eq!(
+        wheel_distance(&seen),
+        dispatched_wheel(&inputs),
+        "wheel distance"
+    );
 
     let stored = leave_and_collect(&app, &page, "replay-1", seen.len()).await;
     assert_same(&stored, &seen);
     // The replay keeps the recording's rhythm: its duration is the session's.
     let span = |r: &Recording| r.events.last().unwrap().t - r.events[0].t;
     let original = span(&recording);
-    assert!((span(&stored) - original).abs() < 0.01 * original + 50.0, "{} vs {original}", span(&stored));
+    assert!(
+        (span(&stored) - original).abs() < 0.01 * original + 50.0,
+        "{} vs {original}",
+        span(&stored)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_is_served_small_and_cacheable_as_a_script_and_a_module() {
     let app = TestApp::spawn().await;
     for (path, export) in [("/sdk.js", false), ("/sdk.mjs", true)] {
-        let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
-        assert!(header("content-type").starts_with("text/javascript"), "{path}");
+        assert!(
+            header("content-type").starts_with("text/javascript"),
+            "{path}"
+        );
         assert!(header("cache-control").contains("max-age"), "{path}");
         let body = response.text().await.unwrap();
         assert!(body.contains("PointerPrint"));
@@ -232,7 +306,11 @@ async fn the_sdk_is_served_small_and_cacheable_as_a_script_and_a_module() {
     }
     let source = include_str!("../../assets/sdk.js");
     let minified = minify(source);
-    assert!(minified.len() < 8 * 1024, "{} bytes after minification", minified.len());
+    assert!(
+        minified.len() < 8 * 1024,
+        "{} bytes after minification",
+        minified.len()
+    );
     assert!(source.len() < 8 * 1024, "{} bytes unminified", source.len());
     // It never listens to the keyboard.
     for word in ["keydown", "keyup", "keypress", "input'", "\"input\""] {

@@ -43,7 +43,10 @@ async fn the_unpacked_extension_delivers_events_from_an_ordinary_page() {
     let browser = web::browser(vec![dir.clone()]).await;
     let page = browser.new_page().await.unwrap();
 
-    let options = format!("chrome-extension://{}/options.html", unpacked_extension_id(&dir));
+    let options = format!(
+        "chrome-extension://{}/options.html",
+        unpacked_extension_id(&dir)
+    );
     page.goto(&options).await.unwrap();
     wait(&page, "document.getElementById('server').value !== ''").await;
     let fill = format!(
@@ -56,7 +59,8 @@ async fn the_unpacked_extension_delivers_events_from_an_ordinary_page() {
     eval(&page, &fill).await;
     wait(&page, "document.body.dataset.saved === 'true'").await;
 
-    let plain = "<!doctype html><html><body><h1>News of the day</h1><p>Nothing to see.</p></body></html>";
+    let plain =
+        "<!doctype html><html><body><h1>News of the day</h1><p>Nothing to see.</p></body></html>";
     let site = static_site(vec![("/", plain.to_owned())]).await;
     page.goto(&format!("{site}/")).await.unwrap();
     let style = MotorStyle::from_seed(31);
@@ -67,17 +71,27 @@ async fn the_unpacked_extension_delivers_events_from_an_ordinary_page() {
         person.pause();
     }
     // The content script's batches go out every two seconds (the SDK's default).
-    let store = pointerprint_server::startup::open_store(&app.config).await.unwrap();
+    let store = pointerprint_server::startup::open_store(&app.config)
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     let recording = loop {
         let sessions = store.user_sessions("extension-user").await.unwrap();
         let presses = |s: &pointerprint_storage::SessionEvents| {
-            s.recording.events.iter().filter(|e| e.kind == EventKind::Press).count()
+            s.recording
+                .events
+                .iter()
+                .filter(|e| e.kind == EventKind::Press)
+                .count()
         };
         if let Some(s) = sessions.iter().find(|s| presses(s) == clicks.len()) {
             break s.recording.clone();
         }
-        assert!(started.elapsed() < web::WAIT, "events did not arrive: {:#?}", page.console());
+        assert!(
+            started.elapsed() < web::WAIT,
+            "events did not arrive: {:#?}",
+            page.console()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     store.close().await;
@@ -94,8 +108,15 @@ async fn the_unpacked_extension_delivers_events_from_an_ordinary_page() {
         .map(|i| (i.x, i.y))
         .collect();
     for (p, s) in pressed.iter().zip(&sent) {
-        assert!((p.0 - s.0).abs() < 0.01 && (p.1 - s.1).abs() < 0.01, "{pressed:?} vs {sent:?}");
+        assert!(
+            (p.0 - s.0).abs() < 0.01 && (p.1 - s.1).abs() < 0.01,
+            "{pressed:?} vs {sent:?}"
+        );
     }
-    let moves = recording.events.iter().filter(|e| e.kind == EventKind::Move).count();
+    let moves = recording
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Move)
+        .count();
     assert!(moves > 20, "{moves} moves");
 }

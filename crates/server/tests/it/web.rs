@@ -74,7 +74,8 @@ pub async fn wait(page: &Page, condition: &str) {
 /// later than mouse moves, so moves dispatched (ahead of real time) right after a wheel
 /// turn would reach the page before it; waiting keeps the page's order the given order.
 pub async fn next_frames(page: &Page) {
-    let frames = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))";
+    let frames =
+        "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))";
     eval(page, frames).await;
 }
 
@@ -94,9 +95,13 @@ pub struct Person<'p> {
 
 impl<'p> Person<'p> {
     pub fn new(page: &'p Page, style: &MotorStyle, session_seed: u64) -> Self {
+        Self::with_hand(page, Hand::new(style, session_seed))
+    }
+
+    pub fn with_hand(page: &'p Page, hand: Hand) -> Self {
         Self {
             page,
-            hand: Hand::new(style, session_seed),
+            hand,
             pos: (f64::from(VIEWPORT.0) / 2.0, f64::from(VIEWPORT.1) / 2.0),
             clock: now_s(),
             sent: Vec::new(),
@@ -132,12 +137,19 @@ impl<'p> Person<'p> {
         let start = self.clock;
         let mut inputs = Vec::with_capacity(path.len());
         for sample in path {
+            // A mouse reports whole pixels (device pixel ratio 1 here).
             self.pos = (
-                sample.x.clamp(0.0, f64::from(VIEWPORT.0) - 1.0),
-                sample.y.clamp(0.0, f64::from(VIEWPORT.1) - 1.0),
+                sample.x.round().clamp(0.0, f64::from(VIEWPORT.0) - 1.0),
+                sample.y.round().clamp(0.0, f64::from(VIEWPORT.1) - 1.0),
             );
             self.clock = start + sample.t / 1000.0;
-            inputs.push(self.input(MouseAction::Move, Button::None, buttons));
+            // Chromium treats a move as a drag only when it names the held button.
+            let held = if buttons == 0 {
+                Button::None
+            } else {
+                Button::Left
+            };
+            inputs.push(self.input(MouseAction::Move, held, buttons));
         }
         self.send(&inputs).await;
     }
