@@ -102,7 +102,8 @@
 
     // Sends the queue one batch at a time, in order, retrying with backoff.
     async pump(attempt = 0) {
-      if (this.busy) return;
+      // One post at a time, and none while a failed one waits out its backoff.
+      if (this.busy || this.retry) return;
       const batch = this.queue[0];
       if (!batch) {
         this.waiters.splice(0).forEach((r) => r());
@@ -137,7 +138,8 @@
         return this.pump();
       }
       this.emit('error', { seq: batch.seq, status, retry: attempt + 1 });
-      setTimeout(() => this.pump(attempt + 1), Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random()));
+      const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random());
+      this.retry = setTimeout(() => ((this.retry = null), this.pump(attempt + 1)), delay);
     }
 
     // The page is going away: hand everything not yet delivered to the browser to send.

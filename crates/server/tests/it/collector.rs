@@ -327,3 +327,85 @@ fn minify(source: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_posts_are_retried_with_backoff_and_nothing_is_lost_or_reordered() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::Html;
+    use axum::routing::{get, post};
+
+    let app = TestApp::spawn().await;
+    // A same-origin endpoint that fails the first three posts (503), then forwards to the
+    // service: the collector must retry the same batch, and keep the later ones waiting.
+    let events_url = format!("{}/v1/events", app.base);
+    let page = collector_page(&app, "flaky-1", 30).replace(&events_url, "/flaky");
+    let failures = Arc::new(AtomicUsize::new(0));
+    let forward = {
+        let client = app.client.clone();
+        move |State(failures): State<Arc<AtomicUsize>>, headers: HeaderMap, body: Bytes| {
+            let (client, url) = (client.clone(), events_url.clone());
+            async move {
+                if failures.fetch_add(1, Ordering::SeqCst) < 3 {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let auth = headers["authorization"].clone();
+                let reply = client
+                    .post(url)
+                    .header("authorization", auth)
+                    .body(body)
+                    .send()
+                    .await;
+                StatusCode::from_u16(reply.unwrap().status().as_u16()).unwrap()
+            }
+        }
+    };
+    let router = axum::Router::new()
+        .route("/", get(move || async move { Html(page) }))
+        .route("/flaky", post(forward))
+        .with_state(failures.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let browser = web::browser(vec![]).await;
+    let page = browser.new_page().await.unwrap();
+    page.goto(&format!("{site}/")).await.unwrap();
+    wait(&page, "window.collector").await;
+    eval(
+        &page,
+        "window.retries = 0; collector.on('error', (e) => e.retry && retries++)",
+    )
+    .await;
+    let style = MotorStyle::from_seed(22);
+    let mut person = Person::new(&page, &style, 1);
+    // No post can fail before this: the first batch needs 30 events.
+    let started = std::time::Instant::now();
+    for to in [(300.0, 300.0), (1000.0, 500.0)] {
+        person.click_at(to, 30.0).await;
+        person.pause();
+    }
+    let seen = seen_settles(&page, person.sent.len()).await;
+    eval(&page, "collector.flush().then(() => true)").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        eval(&page, "retries").await,
+        3,
+        "three failed attempts, each retried"
+    );
+    let store = pointerprint_server::startup::open_store(&app.config)
+        .await
+        .unwrap();
+    let stored = store.session_events("flaky-1").await.unwrap().unwrap();
+    store.close().await;
+    assert_same(&stored.recording, &seen);
+    assert!(failures.load(Ordering::SeqCst) >= 3 + seen.len().div_ceil(30));
+}
