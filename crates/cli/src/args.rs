@@ -30,6 +30,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the dashboard's administrator accounts in a data folder.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Enrol a user from recorded session files (any supported format).
     Import(ImportArgs),
     /// Load-test running service nodes with simulated browser sessions.
@@ -69,6 +74,20 @@ pub enum KeysCommand {
     RotateEncryption {
         #[arg(long, default_value = "pointerprint-data")]
         data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator who can sign in to the dashboard at /dashboard.
+    Create {
+        #[arg(long, default_value = "pointerprint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 

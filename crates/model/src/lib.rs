@@ -17,4 +17,6 @@ mod user_model;
 pub use calibration::{Calibration, Decision, SessionScore};
 pub use forest::ForestParams;
 pub use learner::{BoostedParams, Learner};
-pub use user_model::{FORMAT_VERSION, ModelError, ModelSummary, TrainConfig, UserModel};
+pub use user_model::{
+    FORMAT_VERSION, ModelError, ModelSummary, SUMMARY_WINDOW, TrainConfig, UserModel,
+};

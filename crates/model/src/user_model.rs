@@ -11,8 +11,12 @@ use crate::forest::{Forest, ForestParams};
 use crate::learner::{BoostedParams, Fitted, Learner};
 use crate::one_class::OneClass;
 
-/// Version of the stored model layout; bumped whenever it changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the stored model layout; bumped whenever it changes. Version 1 (no window
+/// scores in the summary) is still read.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Actions per out-of-fold window whose session scores the summary keeps.
+pub const SUMMARY_WINDOW: usize = 10;
 
 /// Action scores are clipped to ±this, so a few extreme actions cannot outvote the rest.
 const CLIP: f64 = 6.0;
@@ -77,6 +81,41 @@ pub struct ModelSummary {
     /// Out-of-fold action scores, genuine and impostor, for plotting the score distributions.
     pub genuine_scores: Vec<f32>,
     pub impostor_scores: Vec<f32>,
+    /// Out-of-fold session scores ([0, 1], as decisions see them) of windows of
+    /// [`SUMMARY_WINDOW`] consecutive actions: the distributions a threshold cuts through.
+    /// Empty for models stored before they were kept.
+    #[serde(default)]
+    pub genuine_window_scores: Vec<f32>,
+    #[serde(default)]
+    pub impostor_window_scores: Vec<f32>,
+}
+
+/// The summary of a version 1 model.
+#[derive(Serialize, Deserialize)]
+struct SummaryV1 {
+    learner: Learner,
+    genuine_actions: usize,
+    background_actions: usize,
+    background_users: usize,
+    expected_eer: Option<[f64; 4]>,
+    genuine_scores: Vec<f32>,
+    impostor_scores: Vec<f32>,
+}
+
+impl From<SummaryV1> for ModelSummary {
+    fn from(v1: SummaryV1) -> Self {
+        Self {
+            learner: v1.learner,
+            genuine_actions: v1.genuine_actions,
+            background_actions: v1.background_actions,
+            background_users: v1.background_users,
+            expected_eer: v1.expected_eer,
+            genuine_scores: v1.genuine_scores,
+            impostor_scores: v1.impostor_scores,
+            genuine_window_scores: Vec::new(),
+            impostor_window_scores: Vec::new(),
+        }
+    }
 }
 
 /// One user's model: an action classifier and the calibration of its scores.
@@ -92,6 +131,15 @@ struct Stored {
     learner: StoredLearner,
     calibration: Calibration,
     summary: ModelSummary,
+}
+
+/// A version 1 model: the same but for the summary.
+#[derive(Serialize, Deserialize)]
+struct StoredV1 {
+    version: u32,
+    learner: StoredLearner,
+    calibration: Calibration,
+    summary: SummaryV1,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -168,6 +216,8 @@ impl UserModel {
                 .map(|_| [1, 5, 10, 20].map(|n| calibration.expected_eer(n).unwrap_or(0.5))),
             genuine_scores: thin(&oof_genuine, SUMMARY_SCORES),
             impostor_scores: thin(&oof_impostor, SUMMARY_SCORES),
+            genuine_window_scores: window_scores(&calibration, &oof_genuine),
+            impostor_window_scores: window_scores(&calibration, &oof_impostor),
         };
         Ok(Self {
             fitted,
@@ -230,11 +280,20 @@ impl UserModel {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let (version, _) = postcard::take_from_bytes::<u32>(bytes)
             .map_err(|e| ModelError::Corrupt(e.to_string()))?;
-        if version != FORMAT_VERSION {
-            return Err(ModelError::Version { found: version });
-        }
-        let stored: Stored =
-            postcard::from_bytes(bytes).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let corrupt = |e: postcard::Error| ModelError::Corrupt(e.to_string());
+        let stored: Stored = match version {
+            FORMAT_VERSION => postcard::from_bytes(bytes).map_err(corrupt)?,
+            1 => {
+                let v1: StoredV1 = postcard::from_bytes(bytes).map_err(corrupt)?;
+                Stored {
+                    version: v1.version,
+                    learner: v1.learner,
+                    calibration: v1.calibration,
+                    summary: v1.summary.into(),
+                }
+            }
+            found => return Err(ModelError::Version { found }),
+        };
         let fitted = match stored.learner {
             StoredLearner::Boosted(json) => Fitted::Boosted(Box::new(
                 forust_ml::GradientBooster::from_json(&json)
@@ -325,9 +384,60 @@ fn clipped(mut scores: Vec<f64>) -> Vec<f64> {
     scores
 }
 
+/// The session scores of consecutive [`SUMMARY_WINDOW`]-action windows of each out-of-fold
+/// block, at most [`SUMMARY_SCORES`] of them.
+fn window_scores(calibration: &Calibration, blocks: &[Vec<f64>]) -> Vec<f32> {
+    let windows: Vec<f64> = blocks
+        .iter()
+        .flat_map(|b| b.chunks_exact(SUMMARY_WINDOW))
+        .map(|w| calibration.session(w).score)
+        .collect();
+    thin(&[windows], SUMMARY_SCORES)
+}
+
 /// Every n-th score, so that at most `max` remain.
 fn thin(blocks: &[Vec<f64>], max: usize) -> Vec<f32> {
     let all: Vec<f64> = blocks.iter().flatten().copied().collect();
     let step = all.len().div_ceil(max).max(1);
     all.into_iter().step_by(step).map(|v| v as f32).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pointerprint_core::extract;
+    use pointerprint_synth::{MotorStyle, session};
+
+    #[test]
+    fn version_1_models_still_load_without_window_scores() {
+        let actions = extract(&session(&MotorStyle::from_seed(3), 1, 150));
+        let config = TrainConfig {
+            learner: Learner::OneClass,
+            ..TrainConfig::default()
+        };
+        let model = UserModel::train(&[&actions], &[], &config).unwrap();
+        assert!(!model.summary().genuine_window_scores.is_empty());
+        let current: Stored = postcard::from_bytes(&model.to_bytes().unwrap()).unwrap();
+        let summary = current.summary;
+        let v1 = StoredV1 {
+            version: 1,
+            learner: current.learner,
+            calibration: current.calibration,
+            summary: SummaryV1 {
+                learner: summary.learner,
+                genuine_actions: summary.genuine_actions,
+                background_actions: summary.background_actions,
+                background_users: summary.background_users,
+                expected_eer: summary.expected_eer,
+                genuine_scores: summary.genuine_scores.clone(),
+                impostor_scores: summary.impostor_scores,
+            },
+        };
+        let loaded = UserModel::from_bytes(&postcard::to_stdvec(&v1).unwrap()).unwrap();
+        assert_eq!(loaded.calibration(), model.calibration());
+        assert_eq!(loaded.summary().genuine_scores, summary.genuine_scores);
+        assert!(loaded.summary().genuine_window_scores.is_empty());
+        let probe = &actions[..20];
+        assert_eq!(loaded.action_scores(probe), model.action_scores(probe));
+    }
 }

@@ -69,6 +69,15 @@ fn genuine_sessions_outscore_impostors() {
     let summary = model.summary();
     assert_eq!(summary.background_users, 3);
     assert!(summary.expected_eer.unwrap()[3] < summary.expected_eer.unwrap()[0]);
+    // Out-of-fold windows of the user score higher than strangers' windows, on [0, 1].
+    let mean = |v: &[f32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+    let (g, i) = (
+        &summary.genuine_window_scores,
+        &summary.impostor_window_scores,
+    );
+    assert!(!g.is_empty() && !i.is_empty());
+    assert!(g.iter().chain(i).all(|s| (0.0..=1.0).contains(s)));
+    assert!(mean(g) > mean(i) + 0.3, "{} vs {}", mean(g), mean(i));
 }
 
 #[test]

@@ -11,19 +11,23 @@
 //! never panics: non-finite points are skipped, out-of-range ones are clamped to the
 //! plot frame, and when nothing can be drawn the functions return a [`PlotError`].
 
+mod bars;
 mod figure;
 mod font;
 mod histogram;
 mod legend;
 mod probit;
 mod rates;
+mod timeline;
 mod trajectory;
 
 use std::path::{Path, PathBuf};
 
+use bars::StackedBars;
 use figure::{render_png, render_svg};
 use histogram::ScoreHistogram;
 use rates::{RateCurves, RateKind};
+use timeline::Timeline;
 use trajectory::Trajectory;
 
 /// One labelled curve, e.g. one user's ROC, or "all users".
@@ -50,6 +54,38 @@ pub struct TrajectoryPoint {
     pub speed: f64,
     /// Whether a button was held, so the segment belongs to a drag.
     pub dragging: bool,
+}
+
+/// One kind of count in a stacked bar chart, e.g. "accept" decisions per hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarSeries {
+    /// Shown in the legend with the series' total.
+    pub label: String,
+    /// Fill colour as (red, green, blue).
+    pub colour: (u8, u8, u8),
+    /// One count per bucket, in bucket order.
+    pub counts: Vec<u64>,
+}
+
+/// How a decision on the score timeline came out; picks the point's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineOutcome {
+    Accept,
+    Reject,
+    /// Too little data to decide.
+    Undecided,
+}
+
+/// One decision on a score timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimelinePoint {
+    /// Time in any unit the caller's label function understands (e.g. Unix milliseconds).
+    pub t: f64,
+    /// Score in [0, 1]; values outside are drawn at the edge.
+    pub score: f64,
+    /// The threshold the decision was made with, in [0, 1].
+    pub threshold: f64,
+    pub outcome: TimelineOutcome,
 }
 
 /// Why a plot could not be written.
@@ -145,6 +181,31 @@ pub fn score_histogram_svg(
     threshold: Option<f64>,
 ) -> Result<String, PlotError> {
     let figure = ScoreHistogram::new(title, genuine, impostor, threshold)
+        .map_err(|reason| invalid(figure::SVG_TARGET.to_owned(), reason))?;
+    render_svg(&figure)
+}
+
+/// Counts per bucket as stacked bars (`buckets` are the labels under the axis, thinned
+/// out when many); every series needs one count per bucket.
+pub fn stacked_bars_svg(
+    title: &str,
+    buckets: &[String],
+    series: &[BarSeries],
+) -> Result<String, PlotError> {
+    let figure = StackedBars::new(title, buckets, series)
+        .map_err(|reason| invalid(figure::SVG_TARGET.to_owned(), reason))?;
+    render_svg(&figure)
+}
+
+/// Scores over time, coloured by outcome, each with a dash at its threshold. `time_label`
+/// turns a `t` into an axis label. Points with a non-finite value are left out; an
+/// error only when none is left.
+pub fn timeline_svg(
+    title: &str,
+    points: &[TimelinePoint],
+    time_label: &dyn Fn(f64) -> String,
+) -> Result<String, PlotError> {
+    let figure = Timeline::new(title, points, time_label)
         .map_err(|reason| invalid(figure::SVG_TARGET.to_owned(), reason))?;
     render_svg(&figure)
 }

@@ -325,3 +325,54 @@ proptest! {
         let _ = trajectory_png(&dir.path().join("t.png"), "t", screen, &points, &clicks);
     }
 }
+
+#[test]
+fn dashboard_svgs_draw_counts_and_timelines() {
+    use pointerprint_plot::{
+        BarSeries, TimelineOutcome, TimelinePoint, stacked_bars_svg, timeline_svg,
+    };
+    let buckets: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
+    let series = vec![
+        BarSeries {
+            label: "accept".into(),
+            colour: (44, 160, 44),
+            counts: (0..24).collect(),
+        },
+        BarSeries {
+            label: "reject".into(),
+            colour: (214, 39, 40),
+            counts: vec![1; 24],
+        },
+    ];
+    let svg = stacked_bars_svg("Decisions per hour", &buckets, &series).expect("bars");
+    assert!(svg.starts_with("<svg") && svg.contains("accept (276)") && svg.contains("00:00"));
+    let short = vec![BarSeries {
+        label: "x".into(),
+        colour: (0, 0, 0),
+        counts: vec![1],
+    }];
+    assert!(stacked_bars_svg("bad", &buckets, &short).is_err());
+
+    let points: Vec<TimelinePoint> = (0..10)
+        .map(|i| TimelinePoint {
+            t: 1e12 + f64::from(i) * 3.6e6,
+            score: f64::from(i) / 10.0,
+            threshold: 0.5,
+            outcome: if i >= 5 {
+                TimelineOutcome::Accept
+            } else {
+                TimelineOutcome::Reject
+            },
+        })
+        .collect();
+    let svg = timeline_svg("Scores", &points, &|t| {
+        format!("t{:.0}", (t - 1e12) / 3.6e6)
+    })
+    .expect("timeline");
+    assert!(svg.contains("accepted (5)") && svg.contains("rejected (5)"));
+    let nan = [TimelinePoint {
+        t: f64::NAN,
+        ..points[0]
+    }];
+    assert!(timeline_svg("none", &nan, &|t| t.to_string()).is_err());
+}

@@ -34,6 +34,9 @@ pub struct Config {
     /// factor, continuous session), and seed synthetic background users for it. Default
     /// on; turn off in production (`demo = false`, or `pointerprint serve --no-demo`).
     pub demo: bool,
+    /// Mark the dashboard's cookies Secure even when a request does not say it came over
+    /// HTTPS (set this when a TLS proxy in front does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             cors_origins: vec!["*".into()],
             auto_train_events: 6_000,
             demo: true,
+            secure_cookies: false,
         }
     }
 }

@@ -8,10 +8,12 @@
 pub mod accounts;
 pub mod auth;
 pub mod config;
+mod dashboard;
 mod demo;
 pub mod error;
 pub mod ids;
 mod ingest;
+mod live;
 mod routes;
 pub mod settings;
 pub mod startup;

@@ -117,6 +117,11 @@ impl Application {
         let worker = tokio::spawn(crate::worker::run(self.state.clone(), stop_rx.clone()));
         let sweeper = tokio::spawn(retention(self.state.clone(), stop_rx));
         let app = crate::routes::router(self.state.clone());
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.live.close();
+        };
         tracing::info!(port = self.port(), "serving");
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

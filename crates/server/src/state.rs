@@ -37,6 +37,8 @@ pub struct Shared {
     /// Where each user seen since start stands on the way to automatic training.
     pub enrolment: std::sync::Mutex<HashMap<String, Enrolment>>,
     pub metrics: PrometheusHandle,
+    /// Decisions and lock-outs for the dashboard's live feed.
+    pub live: crate::live::LiveFeed,
 }
 
 impl Shared {
@@ -55,6 +57,7 @@ impl Shared {
             jobs: Notify::new(),
             enrolment: std::sync::Mutex::default(),
             metrics,
+            live: crate::live::LiveFeed::default(),
         }
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::ingest::now_ms;
+use crate::live::{self, LiveEvent};
 use crate::settings::{Settings, ThresholdPolicy};
 use crate::state::AppState;
 
@@ -96,20 +97,34 @@ pub async fn verify(
     let verdict = decide(&model, &score, &settings, user_id);
     let reasons_json = serde_json::to_string(&verdict.reasons).map_err(ApiError::internal)?;
     let decision = serde_json::to_value(verdict.decision).map_err(ApiError::internal)?;
-    state
+    let decision = decision.as_str().unwrap_or("unknown");
+    let created_ms = now_ms();
+    let id = state
         .store
         .insert_decision(&NewDecision {
             user_id,
             session_id,
-            decision: decision.as_str().unwrap_or("unknown"),
+            decision,
             score: verdict.score,
             threshold: verdict.threshold,
             actions: verdict.actions as i64,
             reasons_json: &reasons_json,
-            created_ms: now_ms(),
+            created_ms,
         })
         .await?;
-    metrics::counter!("pointerprint_decisions_total", "decision" => decision.as_str().unwrap_or("unknown").to_string())
+    live::publish(
+        state,
+        LiveEvent::Decision {
+            id,
+            user_id: user_id.to_string(),
+            session_id: session_id.map(str::to_string),
+            decision: decision.to_string(),
+            score: verdict.score,
+            threshold: verdict.threshold,
+            created_ms,
+        },
+    );
+    metrics::counter!("pointerprint_decisions_total", "decision" => decision.to_string())
         .increment(1);
     Ok(verdict)
 }

@@ -545,6 +545,15 @@ impl SqliteDb {
     }
 
     pub(crate) async fn erase_user(&self, user_id: &str) -> Result<Erased, StorageError> {
+        self.remove_user(user_id, true).await
+    }
+
+    pub(crate) async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
+        self.remove_user(user_id, false).await
+    }
+
+    /// Removes a user's batches, model and jobs, and with `decisions` their audit log too.
+    async fn remove_user(&self, user_id: &str, decisions: bool) -> Result<Erased, StorageError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (batches, events): (i64, i64) = sqlx::query_as(
             "SELECT count(*), coalesce(sum(events), 0) FROM batches WHERE user_id = ?1",
@@ -561,11 +570,15 @@ impl SqliteDb {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let decisions = sqlx::query("DELETE FROM decisions WHERE user_id = ?1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let decisions = if decisions {
+            sqlx::query("DELETE FROM decisions WHERE user_id = ?1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        } else {
+            0
+        };
         sqlx::query("DELETE FROM jobs WHERE user_id = ?1")
             .bind(user_id)
             .execute(&mut *tx)

@@ -146,6 +146,12 @@ impl Store {
         self.db.erase_user(user_id).await
     }
 
+    /// Starts a user's enrolment over, in one transaction: removes their batches, model and
+    /// training jobs but keeps their decisions in the audit log (`decisions` is 0).
+    pub async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
+        self.db.reset_user(user_id).await
+    }
+
     // ---- decisions ----
 
     /// Appends a decision to the audit log; returns its id.

@@ -416,6 +416,45 @@ async fn erase_removes_everything_of_one_user_and_nothing_of_another() {
     assert!(store.enqueue_training("alice").await.unwrap() > bob_job);
 }
 
+#[tokio::test]
+async fn reset_starts_enrolment_over_and_keeps_the_audit_log() {
+    let (_dir, store) = fresh().await;
+    store
+        .insert_batch(&batch("carol", "carol-1", 0, &events(10, 0.0)))
+        .await
+        .unwrap();
+    store.put_model("carol", b"m", "{}", 1).await.unwrap();
+    store
+        .insert_decision(&decision("carol", None, 1))
+        .await
+        .unwrap();
+    let job = store.enqueue_training("carol").await.unwrap();
+
+    let reset = store.reset_user("carol").await.unwrap();
+    assert_eq!(
+        reset,
+        Erased {
+            batches: 1,
+            events: 10,
+            models: 1,
+            decisions: 0
+        }
+    );
+    assert!(store.model("carol").await.unwrap().is_none());
+    assert!(store.user_sessions("carol").await.unwrap().is_empty());
+    assert!(store.job(job).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .decisions(&query(Some("carol"), 10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let stats = store.user("carol").await.unwrap().unwrap();
+    assert_eq!((stats.events, stats.model_trained_at_ms), (0, None));
+}
+
 // ---------------------------------------------------------------- decisions
 
 #[tokio::test]

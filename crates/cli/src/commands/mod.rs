@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns validated arguments into library calls.
 
+mod admin;
 mod eval;
 mod features;
 mod import;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Keys { command } => keys::run(command),
+        Command::Admin { command } => admin::run(command),
         Command::Import(args) => import::run(args),
         Command::Loadtest(args) => loadtest::run(args),
     }

@@ -1,5 +1,6 @@
 //! The `pointerprint` binary end to end, in one test binary (one link, shared helpers).
 
+mod admin;
 mod cli;
 mod data;
 mod durability;

@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use pointerprint_storage::Role;
+use pointerprint_storage::{KeyRecord, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,24 +29,37 @@ pub async fn create(
     JsonBody(request): JsonBody<NewKey>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Admin)?;
-    if request.name.is_empty()
-        || request.name.len() > 100
-        || request.name.chars().any(char::is_control)
-    {
+    let (key, record) = create_key(&state, &request.name, request.role).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"key": key, "record": record})),
+    ))
+}
+
+/// Creates a key; returns the key (to show once) and its stored record.
+pub(crate) async fn create_key(
+    state: &AppState,
+    name: &str,
+    role: Role,
+) -> Result<(String, KeyRecord), ApiError> {
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "invalid_name",
             "name must be 1 to 100 printable characters",
         ));
     }
-    let key = new_key(request.role);
-    let record = state
-        .store
-        .create_key(&request.name, request.role, &hash_key(&key))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"key": key, "record": record})),
-    ))
+    let key = new_key(role);
+    let record = state.store.create_key(name, role, &hash_key(&key)).await?;
+    Ok((key, record))
+}
+
+/// Revokes a key; 404 for an unknown id.
+pub(crate) async fn revoke_key(state: &AppState, id: i64) -> Result<(), ApiError> {
+    if state.store.revoke_key(id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no key {id}")))
+    }
 }
 
 /// Every key by name and role (never the key itself).
@@ -65,9 +78,6 @@ pub async fn revoke(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin)?;
-    if state.store.revoke_key(id).await? {
-        Ok(Json(json!({"revoked": id})))
-    } else {
-        Err(ApiError::not_found(format!("no key {id}")))
-    }
+    revoke_key(&state, id).await?;
+    Ok(Json(json!({"revoked": id})))
 }

@@ -4,14 +4,14 @@ mod decisions;
 mod events;
 mod extension;
 mod health;
-mod keys;
+pub(crate) mod keys;
 mod openapi;
 mod sdk;
-mod settings;
+pub(crate) mod settings;
 pub(crate) mod stream;
 
 pub(crate) use stream::after_ingest;
-mod users;
+pub(crate) mod users;
 mod verify;
 
 use axum::Router;
@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users", get(users::list))
         .route("/v1/users/{user_id}", get(users::get).delete(users::erase))
         .route("/v1/users/{user_id}/train", post(users::train))
+        .route("/v1/users/{user_id}/reset", post(users::reset))
         .route("/v1/verify", post(verify::post))
         .route("/v1/decisions", get(decisions::list))
         .route("/v1/settings", get(settings::get).put(settings::put))
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     };
     ingest
         .merge(api)
+        .merge(crate::dashboard::router())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

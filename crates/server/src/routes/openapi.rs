@@ -11,6 +11,7 @@ use super::{decisions, events, extension, health, keys, settings, stream, users,
     info(title = "pointerprint", description = "Authentication by mouse dynamics."),
     paths(
         events::post, extension::post, users::list, users::get, users::erase, users::train,
+        users::reset,
         verify::post, decisions::list, settings::get, settings::put, keys::create, keys::list,
         keys::revoke, stream::connect, health::healthz, health::metrics
     ),

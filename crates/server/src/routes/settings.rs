@@ -28,11 +28,17 @@ pub async fn put(
     JsonBody(settings): JsonBody<Settings>,
 ) -> Result<Json<Settings>, ApiError> {
     caller.require(Role::Admin)?;
+    replace(&state, settings.clone()).await?;
+    Ok(Json(settings))
+}
+
+/// Validates, stores and puts in force a new settings document.
+pub(crate) async fn replace(state: &AppState, settings: Settings) -> Result<(), ApiError> {
     settings
         .validate()
         .map_err(|m| ApiError::bad_request("invalid_settings", m))?;
     let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
     state.store.put_settings(&json).await?;
-    *state.settings.write().await = settings.clone();
-    Ok(Json(settings))
+    *state.settings.write().await = settings;
+    Ok(())
 }

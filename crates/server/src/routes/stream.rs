@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::ingest::check_id;
+use crate::live::{self, LiveEvent};
 use crate::state::{AppState, Enrolment};
 use crate::trust::{self, TrustUpdate};
 use crate::verify::features;
@@ -119,8 +120,17 @@ pub async fn after_ingest(state: &AppState, user_id: &str, session_id: &str, new
     if state.has_subscribers(session_id) {
         match session_trust(state, session_id).await {
             Ok(Some(update)) => {
-                if matches!(update, TrustUpdate::Lock { .. }) {
+                if let TrustUpdate::Lock { trust, .. } = update {
                     metrics::counter!("pointerprint_session_locks_total").increment(1);
+                    live::publish(
+                        state,
+                        LiveEvent::Lock {
+                            user_id: user_id.to_string(),
+                            session_id: session_id.to_string(),
+                            trust,
+                            created_ms: crate::ingest::now_ms(),
+                        },
+                    );
                 }
                 state.publish(session_id, update);
             }

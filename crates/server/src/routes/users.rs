@@ -3,7 +3,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use pointerprint_storage::{Role, UserStats};
+use pointerprint_storage::{Erased, Role, UserStats};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -92,16 +92,69 @@ pub async fn erase(
     Path(user_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Secret)?;
-    check_id("user_id", &user_id)?;
-    let erased = state.store.erase_user(&user_id).await?;
-    state.forget_model(&user_id).await;
+    let erased = erase_user(&state, &user_id).await?;
+    Ok(Json(json!({"user_id": user_id, "erased": erased})))
+}
+
+/// Erases a user's data, model and decisions, and forgets what memory holds about them.
+pub(crate) async fn erase_user(state: &AppState, user_id: &str) -> Result<Erased, ApiError> {
+    check_id("user_id", user_id)?;
+    let erased = state.store.erase_user(user_id).await?;
+    state.forget_model(user_id).await;
     state
         .enrolment
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .remove(&user_id);
+        .remove(user_id);
     tracing::info!(user = %user_id, ?erased, "user erased");
-    Ok(Json(json!({"user_id": user_id, "erased": erased})))
+    Ok(erased)
+}
+
+/// Starts a user's enrolment over: events, model and queued training go, the decisions
+/// stay in the audit log.
+pub(crate) async fn reset_user(state: &AppState, user_id: &str) -> Result<Erased, ApiError> {
+    check_id("user_id", user_id)?;
+    let reset = state.store.reset_user(user_id).await?;
+    state.forget_model(user_id).await;
+    state
+        .enrolment
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(user_id);
+    tracing::info!(user = %user_id, ?reset, "user reset");
+    Ok(reset)
+}
+
+/// Discards the user's events and model so that enrolment starts over (after a change of
+/// mouse, say); their decisions stay in the audit log.
+#[utoipa::path(post, path = "/v1/users/{user_id}/reset", tag = "users", params(("user_id" = String, Path)),
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Role::Secret)?;
+    let reset = reset_user(&state, &user_id).await?;
+    Ok(Json(json!({"user_id": user_id, "reset": reset})))
+}
+
+/// Queues training of a user who has sent events; returns the job id.
+pub(crate) async fn queue_training(state: &AppState, user_id: &str) -> Result<i64, ApiError> {
+    check_id("user_id", user_id)?;
+    if state
+        .store
+        .user(user_id)
+        .await?
+        .is_none_or(|u| u.events == 0)
+    {
+        return Err(ApiError::not_found(format!(
+            "user {user_id} has sent no events"
+        )));
+    }
+    let job = state.store.enqueue_training(user_id).await?;
+    state.jobs.notify_one();
+    Ok(job)
 }
 
 #[derive(Deserialize)]
@@ -122,19 +175,7 @@ pub async fn train(
     Query(params): Query<TrainParams>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Role::Secret)?;
-    check_id("user_id", &user_id)?;
-    if state
-        .store
-        .user(&user_id)
-        .await?
-        .is_none_or(|u| u.events == 0)
-    {
-        return Err(ApiError::not_found(format!(
-            "user {user_id} has sent no events"
-        )));
-    }
-    let job = state.store.enqueue_training(&user_id).await?;
-    state.jobs.notify_one();
+    let job = queue_training(&state, &user_id).await?;
     if !params.wait {
         return Ok((
             StatusCode::ACCEPTED,

@@ -3,6 +3,8 @@
 
 mod api;
 mod collector;
+mod dashboard;
+mod dashboard_browser;
 mod demo;
 mod extension;
 mod support;
