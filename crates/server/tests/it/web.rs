@@ -187,8 +187,16 @@ impl<'p> Person<'p> {
 
     /// Clicks a target that goes away when hit, trying again after a miss.
     pub async fn hit(&mut self, selector: &str) {
+        assert!(
+            self.try_hit(selector, 4).await,
+            "{selector} was not hit in four tries"
+        );
+    }
+
+    /// Clicks a target that goes away when hit, up to `tries` times; whether it went.
+    pub async fn try_hit(&mut self, selector: &str, tries: usize) -> bool {
         let (first, _) = self.locate(selector).await;
-        for _ in 0..4 {
+        for _ in 0..tries {
             self.click(selector).await;
             self.pause();
             let gone = format!(
@@ -198,10 +206,10 @@ impl<'p> Person<'p> {
                 first.0, first.1
             );
             if eval(self.page, &gone).await == Value::Bool(true) {
-                return;
+                return true;
             }
         }
-        panic!("{selector} was not hit in four tries");
+        false
     }
 
     /// Drags the element `item` onto the element `onto`.
