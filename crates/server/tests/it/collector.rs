@@ -273,6 +273,18 @@ async fn a_recorded_human_session_replays_through_the_collector_and_arrives() {
 
     let stored = leave_and_collect(&app, &page, "replay-1", seen.len()).await;
     assert_same(&stored, &seen);
+    let drags = |r: &Recording| {
+        r.events
+            .iter()
+            .filter(|e| e.kind == EventKind::Drag)
+            .count()
+    };
+    assert!(drags(&recording) > 0, "pick a session with drags");
+    assert_eq!(
+        drags(&stored),
+        drags(&recording),
+        "moves with a button held stay drags"
+    );
     // The replay keeps the recording's rhythm: its duration is the session's.
     let span = |r: &Recording| r.events.last().unwrap().t - r.events[0].t;
     let original = span(&recording);
