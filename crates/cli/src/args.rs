@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// A TOML configuration file; see `pointerprint_server::Config` for its keys.
     #[arg(long, value_parser = existing_file)]
     pub config: Option<PathBuf>,
+    /// Do not serve the demo site under /demo/ (turn it off in production).
+    #[arg(long)]
+    pub no_demo: bool,
 }
 
 #[derive(Subcommand)]

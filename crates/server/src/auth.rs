@@ -54,8 +54,12 @@ pub async fn authenticate(state: &AppState, key: Option<&str>) -> Result<Caller,
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_header(&parts.headers)
+}
+
+/// The bearer token of request headers, if any.
+pub fn bearer_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))

@@ -34,6 +34,10 @@ pub struct Config {
     /// Users without a model are queued for training once they have sent this many events
     /// (about two minutes of ordinary mouse use). Default 6,000.
     pub auto_train_events: u64,
+    /// Serve the demo site under `/demo/` (enrolment, login with the mouse as second
+    /// factor, continuous session), and seed synthetic background users for it. Default
+    /// on; turn off in production (`demo = false`, or `pointerprint serve --no-demo`).
+    pub demo: bool,
     /// Mark the dashboard's cookies Secure even when a request does not say it came over
     /// HTTPS (set this when a TLS proxy in front does not send `X-Forwarded-Proto`).
     pub secure_cookies: bool,
@@ -51,6 +55,7 @@ impl Default for Config {
             max_verify_events: 50_000,
             cors_origins: vec!["*".into()],
             auto_train_events: 6_000,
+            demo: true,
             secure_cookies: false,
         }
     }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod config;
 mod dashboard;
+mod demo;
 pub mod error;
 pub mod ids;
 mod ingest;

@@ -92,6 +92,9 @@ impl Application {
             }
             None => Settings::default(),
         };
+        if config.demo {
+            crate::demo::seed::background_population(&store).await?;
+        }
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -9,6 +9,9 @@ use pointerprint_core::augment::{COARSE_INTERVAL_MS, resample};
 use pointerprint_core::{FeatureVector, extract};
 use pointerprint_model::{Learner, TrainConfig, UserModel};
 
+use pointerprint_storage::JobState;
+
+use crate::error::ApiError;
 use crate::ingest::now_ms;
 use crate::state::AppState;
 
@@ -52,6 +55,40 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         }
         if *shutdown.borrow() {
             return;
+        }
+    }
+}
+
+/// How a training job ended, or that it had not ended in time.
+pub enum JobOutcome {
+    Done,
+    Failed(String),
+    Pending,
+}
+
+/// Waits up to `timeout` for a training job to end.
+pub async fn wait_for_job(
+    state: &AppState,
+    job: i64,
+    timeout: Duration,
+) -> Result<JobOutcome, ApiError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let current = state
+            .store
+            .job(job)
+            .await?
+            .ok_or_else(|| ApiError::internal("training job vanished"))?;
+        match current.state {
+            JobState::Done => return Ok(JobOutcome::Done),
+            JobState::Failed => {
+                let message = current.error.unwrap_or_else(|| "training failed".into());
+                return Ok(JobOutcome::Failed(message));
+            }
+            JobState::Queued | JobState::Running if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => return Ok(JobOutcome::Pending),
         }
     }
 }

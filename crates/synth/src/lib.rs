@@ -11,11 +11,13 @@
 //! rand versions; results could still differ in the last bits between platforms whose maths
 //! libraries round `exp`, `sin` or `powf` differently.
 
+mod hand;
 mod motion;
 mod random;
 mod session;
 mod style;
 
+pub use hand::{Hand, Sample};
 pub use session::session;
 pub use style::MotorStyle;
 

@@ -21,12 +21,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(database) = args.database {
         config.database = Some(database);
     }
+    if args.no_demo {
+        config.demo = false;
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let data = match &config.database {
             Some(url) if url.starts_with("postgres") => "PostgreSQL".to_string(),
             _ => config.data_dir.display().to_string(),
         };
+        let demo = config.demo;
         first_start_keys(&config).await?;
         let app = Application::build(config).await?;
         println!(
@@ -34,6 +38,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             app.port(),
             data
         );
+        if demo {
+            println!(
+                "demo site: http://127.0.0.1:{}/demo/ (off with --no-demo)",
+                app.port()
+            );
+        }
         app.run_until(shutdown_signal()).await.context("serving")
     })
 }

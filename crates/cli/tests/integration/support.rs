@@ -34,8 +34,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server on `data` (no automatic training, so nothing else uses the CPU)
-    /// and waits for its "listening" line.
+    /// Starts the server on `data` (no automatic training, so nothing else uses the CPU; no
+    /// demo site, so no synthetic users) and waits for its "listening" line.
     pub fn start(data: &Path, log_name: &str) -> Server {
         Server::start_with(data, log_name, &[])
     }
@@ -43,7 +43,7 @@ impl Server {
     /// [`Server::start`] with these environment variables (e.g. `DATABASE_URL`).
     pub fn start_with(data: &Path, log_name: &str, env: &[(&str, &str)]) -> Server {
         let config = data.join("loadtest-config.toml");
-        std::fs::write(&config, "auto_train_events = 1000000000000\n").unwrap();
+        std::fs::write(&config, "auto_train_events = 1000000000000\ndemo = false\n").unwrap();
         let log = std::fs::File::create(data.join(log_name)).unwrap();
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])

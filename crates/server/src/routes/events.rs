@@ -1,12 +1,12 @@
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use pointerprint_formats::{NativeEvent, NativeRecording, NativeScreen};
 use pointerprint_storage::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
+use crate::auth::{authenticate, bearer_header};
 use crate::error::ApiError;
 use crate::ingest::{JsonBody, check_events, check_id, store_batch};
 use crate::state::AppState;
@@ -27,19 +27,30 @@ pub struct Batch {
     screen: Option<NativeScreen>,
 }
 
-/// Stores a batch whole or not at all.
+/// `sendBeacon` (a page's last batch) cannot set headers: the ingest key may come as `key`.
+#[derive(Deserialize)]
+pub struct Params {
+    key: Option<String>,
+}
+
+/// Stores a batch whole or not at all. The body is read as JSON whatever its content type,
+/// so a beacon sent as `text/plain` (no CORS preflight) is accepted.
 #[utoipa::path(post, path = "/v1/events", tag = "ingest", request_body = Batch,
     responses((status = 202, description = "`{\"accepted\": N, \"duplicate\": bool}`", body = Object),
               (status = 400, description = "invalid batch", body = crate::error::ErrorBody),
               (status = 401, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody)),
+    params(("key" = Option<String>, Query, description = "ingest key, if no Authorization header")),
     security(("bearer" = [])))]
 
 pub async fn post(
     State(state): State<AppState>,
-    caller: Caller,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
     JsonBody(batch): JsonBody<Batch>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Role::Ingest)?;
+    authenticate(&state, bearer_header(&headers).or(params.key.as_deref()))
+        .await?
+        .require(Role::Ingest)?;
     check_id("user_id", &batch.user_id)?;
     check_id("session_id", &batch.session_id)?;
     let recording = NativeRecording {

@@ -6,8 +6,9 @@ mod extension;
 mod health;
 pub(crate) mod keys;
 mod openapi;
+mod sdk;
 pub(crate) mod settings;
-mod stream;
+pub(crate) mod stream;
 
 pub(crate) use stream::{after_ingest, push_trust};
 pub(crate) mod users;
@@ -51,7 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/{session_id}/stream", get(stream::connect))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .route("/sdk.js", get(sdk::script))
+        .route("/sdk.mjs", get(sdk::module));
+    let api = if state.config.demo {
+        api.merge(crate::demo::router())
+    } else {
+        api
+    };
     ingest
         .merge(api)
         .merge(crate::dashboard::router())

@@ -47,7 +47,8 @@ pub async fn connect(
     Ok(upgrade.on_upgrade(move |socket| serve(socket, state, session_id, updates)))
 }
 
-async fn serve(
+/// Pushes the session's trust to the socket until either side closes it.
+pub(crate) async fn serve(
     mut socket: WebSocket,
     state: AppState,
     session_id: String,

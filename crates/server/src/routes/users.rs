@@ -3,7 +3,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use pointerprint_storage::{Erased, JobState, Role, UserStats};
+use pointerprint_storage::{Erased, Role, UserStats};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -11,6 +11,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ingest::check_id;
 use crate::state::AppState;
+use crate::worker::{JobOutcome, wait_for_job};
 
 /// Longest `?wait=true` training wait before answering 202 anyway.
 const TRAIN_WAIT: Duration = Duration::from_secs(300);
@@ -171,43 +172,27 @@ pub async fn train(
             Json(json!({"job": job, "state": "queued"})),
         ));
     }
-    let deadline = tokio::time::Instant::now() + TRAIN_WAIT;
-    loop {
-        let current = state
-            .store
-            .job(job)
-            .await?
-            .ok_or_else(|| ApiError::internal("training job vanished"))?;
-        match current.state {
-            JobState::Done => {
-                let stats = state
-                    .store
-                    .user(&user_id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("user erased"))?;
-                let body = describe(&state, &stats).await?;
-                return Ok((
-                    StatusCode::OK,
-                    Json(json!({"job": job, "state": "done", "user": body})),
-                ));
-            }
-            JobState::Failed => {
-                let message = current.error.unwrap_or_else(|| "training failed".into());
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "training_failed",
-                    message,
-                ));
-            }
-            JobState::Queued | JobState::Running if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            _ => {
-                return Ok((
-                    StatusCode::ACCEPTED,
-                    Json(json!({"job": job, "state": "running"})),
-                ));
-            }
+    match wait_for_job(&state, job, TRAIN_WAIT).await? {
+        JobOutcome::Done => {
+            let stats = state
+                .store
+                .user(&user_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("user erased"))?;
+            let body = describe(&state, &stats).await?;
+            Ok((
+                StatusCode::OK,
+                Json(json!({"job": job, "state": "done", "user": body})),
+            ))
         }
+        JobOutcome::Failed(message) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "training_failed",
+            message,
+        )),
+        JobOutcome::Pending => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"job": job, "state": "running"})),
+        )),
     }
 }

@@ -32,6 +32,7 @@ pub fn config(dir: &Path) -> Config {
         data_dir: dir.to_path_buf(),
         max_batch_events: 1_000,
         auto_train_events: u64::MAX,
+        demo: false,
         ..Config::default()
     }
 }
