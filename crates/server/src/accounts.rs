@@ -98,10 +98,20 @@ pub async fn sign_in(
     }
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// A random token (256 bits, as 64 hex digits): session cookies and CSRF tokens.
+pub fn random_token() -> String {
+    random_hex::<32>()
+}
+
+/// A random password (96 bits, as 24 hex digits) for an account the service makes itself.
+pub fn random_password() -> String {
+    random_hex::<12>()
 }
 
 /// A new signed-in session for `account`, lasting [`SESSION_MS`]: returns the cookie's

@@ -1,6 +1,8 @@
 use anyhow::Context;
+use pointerprint_server::accounts::{hash_password, random_password};
+use pointerprint_server::startup::now_ms;
 use pointerprint_server::{Application, Config, hash_key, new_key};
-use pointerprint_storage::Role;
+use pointerprint_storage::{AccountKind, Role};
 
 use crate::args::ServeArgs;
 
@@ -31,13 +33,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             _ => config.data_dir.display().to_string(),
         };
         let demo = config.demo;
-        first_start_keys(&config).await?;
+        let admin_password = first_start(&config).await?;
         let app = Application::build(config).await?;
         println!(
             "pointerprint is listening on http://127.0.0.1:{} (data in {})",
             app.port(),
             data
         );
+        match admin_password {
+            Some(password) => println!(
+                "dashboard: http://127.0.0.1:{}/dashboard (first start: sign in as admin with \
+                 password {password}; shown once)",
+                app.port()
+            ),
+            None => println!("dashboard: http://127.0.0.1:{}/dashboard", app.port()),
+        }
         if demo {
             println!(
                 "demo site: http://127.0.0.1:{}/demo/ (off with --no-demo)",
@@ -48,9 +58,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// On a fresh data folder, creates an admin and an ingest key and prints them once, so the
-/// service can be tried at once.
-async fn first_start_keys(config: &Config) -> anyhow::Result<()> {
+/// On a fresh database, creates an admin and an ingest key and prints them once, and, if
+/// there is no administrator yet, a dashboard account `admin` with a random password, so the
+/// service, the dashboard and the demo can be tried at once. Returns that password.
+async fn first_start(config: &Config) -> anyhow::Result<Option<String>> {
     let store = pointerprint_server::startup::open_store(config).await?;
     if store.list_keys().await?.is_empty() {
         println!("first start: created these API keys (shown once; only their hashes are stored):");
@@ -62,8 +73,16 @@ async fn first_start_keys(config: &Config) -> anyhow::Result<()> {
             println!("  {:<6} {key}", role.to_string());
         }
     }
+    let mut password = None;
+    if store.accounts(AccountKind::Admin).await?.is_empty() {
+        let new = random_password();
+        store
+            .create_account(AccountKind::Admin, "admin", &hash_password(&new), now_ms())
+            .await?;
+        password = Some(new);
+    }
     store.close().await;
-    Ok(())
+    Ok(password)
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests.

@@ -98,3 +98,40 @@ fn an_administrator_created_on_the_command_line_signs_in_to_the_dashboard() {
         );
     });
 }
+
+#[test]
+fn a_first_start_prints_a_dashboard_password_that_signs_in_once_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(dir.path(), "serve.log");
+    let line = first
+        .banner
+        .iter()
+        .find(|l| l.starts_with("dashboard:"))
+        .unwrap();
+    let password = line
+        .split("sign in as admin with password ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no first-start password in {line:?}"))
+        .to_string();
+    assert_eq!(password.len(), 24, "{line}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        assert_eq!(sign_in(&first.base, "admin", &password).await, (303, true));
+        assert_eq!(
+            sign_in(&first.base, "admin", "wrong password").await,
+            (401, false)
+        );
+    });
+    first.terminate();
+    drop(first);
+
+    // Shown once: a restart prints the address only, and the password still works.
+    let second = Server::start(dir.path(), "serve-again.log");
+    let banner = second.banner.concat();
+    assert!(!banner.contains(&password), "{banner}");
+    assert!(!banner.contains("first start"), "{banner}");
+    runtime.block_on(async {
+        assert_eq!(sign_in(&second.base, "admin", &password).await, (303, true));
+    });
+}

@@ -31,6 +31,8 @@ pub fn create_key_with(data: &Path, role: &str, env: &[(&str, &str)]) -> String 
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// What the server printed on standard output up to its dashboard's address.
+    pub banner: Vec<String>,
 }
 
 impl Server {
@@ -57,9 +59,14 @@ impl Server {
             .spawn()
             .expect("the server starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        let port = loop {
-            line.clear();
+        let mut banner = Vec::new();
+        let mut port = None;
+        // Up to the dashboard's line, printed once the server listens.
+        while !banner
+            .last()
+            .is_some_and(|l: &String| l.starts_with("dashboard:"))
+        {
+            let mut line = String::new();
             if stdout.read_line(&mut line).unwrap() == 0 {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -67,14 +74,14 @@ impl Server {
                 panic!("the server stopped before listening: {log}");
             }
             if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                break rest
+                port = rest
                     .split(|c: char| !c.is_ascii_digit())
                     .next()
-                    .unwrap()
-                    .parse::<u16>()
-                    .unwrap();
+                    .and_then(|p| p.parse::<u16>().ok());
             }
-        };
+            banner.push(line);
+        }
+        let port = port.expect("a 'listening on' line before the dashboard's");
         // Keep reading, so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut sink = Vec::new();
@@ -83,6 +90,7 @@ impl Server {
         Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            banner,
         }
     }
 

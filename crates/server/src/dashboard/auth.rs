@@ -14,7 +14,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use pointerprint_storage::{AccountKind, WebSession};
-use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -196,12 +195,6 @@ fn set_cookie(name: &str, value: &str, max_age: u32, secure: bool) -> HeaderValu
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 #[derive(Template)]
 #[template(path = "dashboard/login.html")]
 struct LoginPage {
@@ -216,7 +209,7 @@ fn login_page(
     username: String,
     error: Option<String>,
 ) -> Response {
-    let csrf = random_token();
+    let csrf = accounts::random_token();
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
