@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::http::{HeaderMap, header};
 use pointerprint_storage::{Account, AccountKind, StorageError, Store, WebSession};
 use rand::RngCore;
 
@@ -112,6 +113,18 @@ pub fn random_token() -> String {
 /// A random password (96 bits, as 24 hex digits) for an account the service makes itself.
 pub fn random_password() -> String {
     random_hex::<12>()
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// A new signed-in session for `account`, lasting [`SESSION_MS`]: returns the cookie's

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::page::{PageError, render};
-use crate::accounts::{self, SignInError};
+use crate::accounts::{self, SignInError, cookie};
 use crate::ingest::now_ms;
 use crate::state::AppState;
 
@@ -62,18 +62,6 @@ impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
         Redirect::to("/dashboard/login").into_response()
     }
-}
-
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 impl FromRequestParts<AppState> for Admin {

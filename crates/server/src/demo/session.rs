@@ -5,10 +5,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use pointerprint_storage::AccountKind;
 
-use crate::accounts::{SESSION_MS, web_session};
+use crate::accounts::{SESSION_MS, cookie, web_session};
 use crate::error::ApiError;
 use crate::ingest::now_ms;
 use crate::state::AppState;
@@ -35,14 +35,7 @@ pub fn sign_out_cookie() -> String {
 
 /// The session token in a request's cookies, if any.
 pub fn token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
+    cookie(headers, COOKIE)
 }
 
 /// A signed-in demo account.
