@@ -2,7 +2,7 @@ use anyhow::Context;
 use pointerprint_server::accounts::{hash_password, random_password};
 use pointerprint_server::startup::now_ms;
 use pointerprint_server::{Application, Config, hash_key, new_key};
-use pointerprint_storage::{AccountKind, Role};
+use pointerprint_storage::{AccountKind, Role, StorageError};
 
 use crate::args::ServeArgs;
 
@@ -76,10 +76,15 @@ async fn first_start(config: &Config) -> anyhow::Result<Option<String>> {
     let mut password = None;
     if store.accounts(AccountKind::Admin).await?.is_empty() {
         let new = random_password();
-        store
+        match store
             .create_account(AccountKind::Admin, "admin", &hash_password(&new), now_ms())
-            .await?;
-        password = Some(new);
+            .await
+        {
+            Ok(_) => password = Some(new),
+            // Another node on the same database made it first; its password is the one.
+            Err(StorageError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     store.close().await;
     Ok(password)

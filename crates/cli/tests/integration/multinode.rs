@@ -1,8 +1,8 @@
-//! Two `pointerprint serve` processes on one PostgreSQL database: a session ingested
-//! through node A is verified through node B, a WebSocket on node B hears the trust of
-//! events ingested on node A, settings changed on A apply on B, a user erased on A is
-//! gone from B's model cache, and a `kill -9` of node A in the middle of ingestion loses
-//! no acknowledged batch (each is stored exactly once, as node B shows).
+//! Two `pointerprint serve` processes started together on one PostgreSQL database: a
+//! session ingested through node A is verified through node B, a WebSocket on node B hears
+//! the trust of events ingested on node A, settings changed on A apply on B, a user erased
+//! on A is gone from B's model cache, and a `kill -9` of node A in the middle of ingestion
+//! loses no acknowledged batch (each is stored exactly once, as node B shows).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -98,8 +98,21 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let key = create_key_with(dir_a.path(), "secret", &env);
     let admin_key = create_key_with(dir_a.path(), "admin", &env);
-    let node_a = Server::start_with(dir_a.path(), "serve-a.log", &env);
-    let node_b = Server::start_with(dir_b.path(), "serve-b.log", &env);
+    // Started together on a database without an administrator: both come up, and exactly
+    // one of them makes (and prints) the first-start dashboard account.
+    let (node_a, node_b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start_with(dir_a.path(), "serve-a.log", &env));
+        let b = s.spawn(|| Server::start_with(dir_b.path(), "serve-b.log", &env));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let printed_password = |node: &Server| node.banner.concat().contains("sign in as admin");
+    assert_eq!(
+        [printed_password(&node_a), printed_password(&node_b)]
+            .iter()
+            .filter(|&&p| p)
+            .count(),
+        1
+    );
     let (a, b) = (node_a.base.clone(), node_b.base.clone());
     let client = Client {
         http: reqwest::Client::builder()
