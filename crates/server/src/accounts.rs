@@ -65,10 +65,25 @@ fn password_matches(password: &str, phc: &str) -> bool {
 /// time as a wrong password and response times do not tell which names exist.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("decoy password"));
 
+/// Signs in with a password alone: [`check_password`], and the failure count starts again.
+pub async fn sign_in(
+    store: &Store,
+    kind: AccountKind,
+    username: &str,
+    password: &str,
+    now_ms: i64,
+) -> Result<Account, SignInError> {
+    let account = check_password(store, kind, username, password, now_ms).await?;
+    store.record_login_success(account.id).await?;
+    Ok(account)
+}
+
 /// Checks a username and password, counting failures: the [`MAX_FAILED_LOGINS`]-th failure
 /// in a row locks the account for [`LOCK_MS`]. A locked account is refused whatever the
-/// password, and the attempt does not extend the lock.
-pub async fn sign_in(
+/// password, and the attempt does not extend the lock. A right password does not yet reset
+/// the count: with a second factor, only passing both does ([`Store::record_login_success`]),
+/// so that someone who has the password cannot keep trying the second factor.
+pub async fn check_password(
     store: &Store,
     kind: AccountKind,
     username: &str,
@@ -85,18 +100,27 @@ pub async fn sign_in(
         });
     }
     if password_matches(password, &account.password_hash) {
-        store.record_login_success(account.id).await?;
         return Ok(account);
     }
-    match store
-        .record_login_failure(account.id, now_ms, MAX_FAILED_LOGINS, LOCK_MS)
-        .await?
-    {
-        Some(a) if a.locked_until_ms > now_ms => Err(SignInError::Locked {
-            until_ms: a.locked_until_ms,
-        }),
-        _ => Err(SignInError::Invalid),
+    match count_failed_sign_in(store, &account, now_ms).await? {
+        Some(until_ms) => Err(SignInError::Locked { until_ms }),
+        None => Err(SignInError::Invalid),
     }
+}
+
+/// Counts a failed sign-in of `account` (a wrong password, or a second factor that said
+/// no) towards its lock-out; returns the end of the lock if this failure locked it.
+pub async fn count_failed_sign_in(
+    store: &Store,
+    account: &Account,
+    now_ms: i64,
+) -> Result<Option<i64>, StorageError> {
+    let after = store
+        .record_login_failure(account.id, now_ms, MAX_FAILED_LOGINS, LOCK_MS)
+        .await?;
+    Ok(after
+        .map(|a| a.locked_until_ms)
+        .filter(|&until| until > now_ms))
 }
 
 fn random_hex<const N: usize>() -> String {

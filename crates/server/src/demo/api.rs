@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 use super::session::{DemoUser, sign_in_cookie, sign_out_cookie, token, user_id};
 use crate::accounts::{
-    SignInError, check_password_rules, end_web_session, hash_password, sign_in, start_web_session,
+    SignInError, check_password, check_password_rules, count_failed_sign_in, end_web_session,
+    hash_password, start_web_session,
 };
 use crate::error::ApiError;
 use crate::ingest::{JsonBody, check_events, check_id, now_ms, store_batch};
@@ -164,7 +165,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let recording = page_recording(attempt.events);
     check_events(&recording, state.config.max_verify_events)?;
-    let account = sign_in(
+    let account = check_password(
         &state.store,
         AccountKind::Demo,
         &attempt.username,
@@ -178,6 +179,18 @@ pub async fn login(
     let mut body = serde_json::to_value(&verdict).map_err(ApiError::internal)?;
     body["username"] = json!(account.username);
     body["signed_in"] = json!(signed_in);
+    match verdict.decision {
+        Decision::Accept => state.store.record_login_success(account.id).await?,
+        // A mouse that is not the owner's counts like a wrong password: whoever has the
+        // password gets a few tries, not as many as it takes to be let in.
+        Decision::Reject => {
+            if let Some(until_ms) = count_failed_sign_in(&state.store, &account, now_ms()).await? {
+                body["locked_until_ms"] = json!(until_ms);
+            }
+        }
+        // Too few actions says nothing about who moved the mouse.
+        Decision::InsufficientData => {}
+    }
     if !signed_in {
         return Ok(Json(body).into_response());
     }

@@ -2,7 +2,8 @@
 //! session, driven in a real Chromium by synthetic people; and its API's refusals.
 
 use pointerprint_browser::Page;
-use pointerprint_synth::{Hand, MotorStyle};
+use pointerprint_formats::to_native;
+use pointerprint_synth::{Hand, MotorStyle, session};
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
@@ -423,4 +424,79 @@ async fn the_demo_seeds_synthetic_users_once_and_is_off_with_its_flag() {
     let fresh = TestApp::spawn().await;
     let (_, body) = fresh.get("/v1/users", &fresh.keys.secret).await;
     assert!(users(&body).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_with_the_password_is_locked_out_after_five_rejected_mice() {
+    let app = demo_app().await;
+    let mut carol = DemoClient {
+        app: &app,
+        cookie: None,
+    };
+    let (status, body) = carol
+        .call(
+            "register",
+            Some(json!({"username": "carol", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Carol's enrolment, and other people's sessions of the same kind as background.
+    for s in 0..3 {
+        let rec = session(&alice(), 500 + s, 120);
+        app.send_session("demo-carol", &format!("demo-carol-enrol-{s}"), &rec, 500)
+            .await;
+    }
+    for person in 20..23 {
+        let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
+        app.send_session(
+            &format!("other-{person}"),
+            &format!("other-{person}"),
+            &rec,
+            500,
+        )
+        .await;
+    }
+    let (status, reply) = app
+        .post(
+            "/v1/users/demo-carol/train?wait=true",
+            &app.keys.secret,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+
+    let attempt = |style: &MotorStyle, seed: u64| {
+        let events = to_native(&session(style, seed, 30)).events;
+        json!({"username": "carol", "password": PASSWORD, "events": events})
+    };
+    let mut stranger = DemoClient {
+        app: &app,
+        cookie: None,
+    };
+    for n in 1..=5 {
+        let (status, body) = stranger
+            .call("login", Some(attempt(&mallory(), 900 + n)))
+            .await;
+        assert_eq!(
+            (
+                status,
+                body["decision"].as_str(),
+                body["signed_in"].as_bool()
+            ),
+            (200, Some("reject"), Some(false)),
+            "attempt {n}: {body}"
+        );
+        assert_eq!(body.get("locked_until_ms").is_some(), n == 5, "{body}");
+    }
+    // Locked now: even the right password with the owner's own mouse waits.
+    let (status, body) = carol.call("login", Some(attempt(&alice(), 950))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("account_locked")),
+        "{body}"
+    );
+    assert!(
+        stranger.cookie.is_none(),
+        "a rejected mouse signs nobody in"
+    );
 }
