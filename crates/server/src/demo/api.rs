@@ -24,6 +24,7 @@ use crate::accounts::{
 use crate::error::ApiError;
 use crate::ingest::{JsonBody, check_events, check_id, now_ms, store_batch};
 use crate::routes::stream;
+use crate::routes::users::queue_training_if_any_events;
 use crate::settings::ThresholdPolicy;
 use crate::state::AppState;
 use crate::verify::verify;
@@ -301,19 +302,14 @@ pub async fn events(
 
 /// Trains the account's model from everything it has sent, and waits for it.
 pub async fn train(State(state): State<AppState>, user: DemoUser) -> Result<Response, ApiError> {
-    if state
-        .store
-        .user(&user.user_id)
+    let job = queue_training_if_any_events(&state, &user.user_id)
         .await?
-        .is_none_or(|u| u.events == 0)
-    {
-        return Err(ApiError::bad_request(
-            "no_events",
-            "no mouse events recorded yet: do the enrolment tasks first",
-        ));
-    }
-    let job = state.store.enqueue_training(&user.user_id).await?;
-    state.jobs.notify_one();
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "no_events",
+                "no mouse events recorded yet: do the enrolment tasks first",
+            )
+        })?;
     match wait_for_job(&state, job, TRAIN_WAIT).await? {
         JobOutcome::Done => Ok(me(State(state), user).await?.into_response()),
         JobOutcome::Failed(message) => Err(ApiError::new(

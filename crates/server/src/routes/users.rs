@@ -129,22 +129,31 @@ pub async fn reset(
     Ok(Json(json!({"user_id": user_id, "reset": reset})))
 }
 
-/// Queues training of a user who has sent events; returns the job id.
-pub(crate) async fn queue_training(state: &AppState, user_id: &str) -> Result<i64, ApiError> {
-    check_id("user_id", user_id)?;
+/// Queues training of a user who has sent events and wakes the workers of every node;
+/// returns the job id, or `None` (nothing queued) if the user has sent no events.
+pub(crate) async fn queue_training_if_any_events(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Option<i64>, ApiError> {
     if state
         .store
         .user(user_id)
         .await?
         .is_none_or(|u| u.events == 0)
     {
-        return Err(ApiError::not_found(format!(
-            "user {user_id} has sent no events"
-        )));
+        return Ok(None);
     }
     let job = state.store.enqueue_training(user_id).await?;
     state.job_queued().await;
-    Ok(job)
+    Ok(Some(job))
+}
+
+/// Queues training of a user who has sent events; returns the job id.
+pub(crate) async fn queue_training(state: &AppState, user_id: &str) -> Result<i64, ApiError> {
+    check_id("user_id", user_id)?;
+    queue_training_if_any_events(state, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {user_id} has sent no events")))
 }
 
 #[derive(Deserialize)]
