@@ -30,8 +30,9 @@
 //! **Mouse timestamps.** [`Page::dispatch_mouse`] writes all `Input.dispatchMouseEvent`
 //! commands before awaiting any reply, each with its [`MouseInput::timestamp`] (seconds
 //! since the UNIX epoch). Measured on Chromium 156: the page's `event.timeStamp` (plus
-//! `performance.timeOrigin`) equals the given timestamp within 0.1 ms (the page clock's
-//! resolution), not the arrival time; positions keep their fractions; order is kept.
+//! `performance.timeOrigin`) equals the given timestamp to within the page clock's
+//! resolution (100 µs steps, jittered: usually 0.1 ms, rarely 0.2–0.3 ms), not the
+//! arrival time; positions keep their fractions; order is kept.
 //! Chromium accepts timestamps ahead of the real clock: a 2-minute trajectory of 10,000
 //! moves is dispatched in about a second and the page still sees every move at its
 //! given time, and a later replay may start back at the real clock. So replays start at

@@ -172,8 +172,6 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
         .filter(|i| matches!(i.action, MouseAction::Wheel { .. }))
         .count();
     let seen = seen_settles(&page, sent.len() - wheels).await;
-    // Every dispatched input reached the page as an event of its own (moves coalesced per
-    // frame are recovered by getCoalescedEvents), at the time it was given.
     // Every dispatched move, press and release reached the page as an event of its own
     // (moves coalesced per frame are recovered by getCoalescedEvents), at the time it was
     // given. Chromium merges wheel turns within a frame into one event: their sum is kept.
@@ -193,8 +191,10 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
     for (i, (s, input)) in pointer_seen.iter().zip(&pointer_sent).enumerate() {
         let t = s[1].as_f64().unwrap();
         let given = input.timestamp * 1000.0;
+        // Chromium coarsens both `timeOrigin` and `timeStamp` to 100 µs, with jitter,
+        // so their sum can land up to three steps from the given time (0.21 ms was seen).
         assert!(
-            (t - given).abs() < 0.2,
+            (t - given).abs() < 0.3,
             "event {i}: page time {t}, given {given}"
         );
         assert_eq!(s[0], kind(input.action), "event {i}");
