@@ -61,6 +61,11 @@ async fn serve(html: &'static str) -> String {
     format!("http://{address}/")
 }
 
+/// Taken by every test for its whole run, so one browser runs at a time: with several
+/// busy on two cores, Chromium now and then stamped a coalesced move some milliseconds
+/// off its given time, and the timing tests failed.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn launch(options: LaunchOptions) -> Browser {
     match Browser::launch(options).await {
         Ok(browser) => browser,
@@ -162,6 +167,7 @@ fn assert_moves_match(events: &[Value], inputs: &[MouseInput], time_origin: f64)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_times_follow_the_given_timestamps_not_the_arrival() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let browser = launch(LaunchOptions::default()).await;
     let page = recorder_page(&browser).await;
     let start = now_epoch_s();
@@ -236,6 +242,7 @@ async fn page_times_follow_the_given_timestamps_not_the_arrival() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_minute_trajectory_replays_in_seconds_ahead_of_the_clock() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let browser = launch(LaunchOptions::default()).await;
     let page = recorder_page(&browser).await;
     let inputs = moves(now_epoch_s(), 10_000);
@@ -262,6 +269,7 @@ async fn a_two_minute_trajectory_replays_in_seconds_ahead_of_the_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_evaluate_type_report_console_and_take_screenshots() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let browser = launch(LaunchOptions {
         viewport: (640, 480),
         ..Default::default()
@@ -342,6 +350,7 @@ async fn pages_evaluate_type_report_console_and_take_screenshots() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpacked_extension_runs_its_content_script_on_http_pages() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let extension = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extension");
     let options = LaunchOptions {
         extensions: vec![extension],
@@ -357,6 +366,7 @@ async fn an_unpacked_extension_runs_its_content_script_on_http_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_browser_ends_its_process_and_profile() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let browser = launch(LaunchOptions::default()).await;
     let pid = browser.pid();
     let profile = browser.profile_dir().to_owned();
