@@ -65,6 +65,17 @@ impl Page {
         Ok(())
     }
 
+    /// Runs `js` in every document this page loads from now on, before the document's own
+    /// scripts (e.g. to make `Math.random` repeatable).
+    pub async fn add_init_script(&self, js: &str) -> Result<(), BrowserError> {
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": js }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Evaluates `js` in the page, awaits it if it is a promise, and returns its value as
     /// JSON (`null` for `undefined`). A thrown exception becomes `BrowserError::Script`.
     pub async fn evaluate(&self, js: &str) -> Result<Value, BrowserError> {

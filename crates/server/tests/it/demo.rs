@@ -20,6 +20,12 @@ fn mallory() -> MotorStyle {
 
 const PASSWORD: &str = "correct horse battery";
 
+/// `Math.random` as a seeded generator (mulberry32), started afresh on every page.
+const SEEDED_RANDOM: &str = "(() => { let a = 20261124; Math.random = () => { \
+    a = (a + 0x6D2B79F5) | 0; let t = Math.imul(a ^ (a >>> 15), 1 | a); \
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; \
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296; }; })();";
+
 async fn demo_app() -> TestApp {
     TestApp::spawn_with(|c| c.demo = true).await
 }
@@ -150,7 +156,15 @@ async fn a_person_enrols_and_only_their_mouse_signs_them_in_and_keeps_the_sessio
     let app = demo_app().await;
     let browser = web::browser(vec![]).await;
     let page = browser.new_page().await.unwrap();
+    // Where the pages put their targets is random; seeded, every run replays the same
+    // enrolment and sign-ins, so the verdicts do not depend on the luck of the layout.
+    page.add_init_script(SEEDED_RANDOM).await.unwrap();
     page.goto(&format!("{}/demo/", app.base)).await.unwrap();
+    assert_eq!(
+        eval(&page, "Math.random.toString().includes('0x6D2B79F5')").await,
+        true,
+        "the seeded Math.random is in place"
+    );
     screenshot(&page, "demo-index.png").await;
 
     let (alice_style, mallory_style) = (alice(), mallory());
