@@ -1,6 +1,7 @@
 //! Starting and stopping one headless Chromium with a throw-away profile.
 
 use std::ffi::{OsStr, OsString};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -58,6 +59,7 @@ impl Browser {
         let stderr_path = profile.path().join("chromium-stderr.log");
         let child = Command::new(&binary)
             .args(flags(profile.path(), &options))
+            .process_group(0)
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -143,8 +145,22 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // The browser leads its own process group (see `launch`): killing the group stops
+        // its renderers and helpers too, which could otherwise still write into the
+        // profile while it is being deleted.
+        if let Ok(group) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: killpg only sends a signal; the group is the one this child leads.
+            unsafe { libc::killpg(group, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let profile = self.profile.path();
+        for _ in 0..40 {
+            if std::fs::remove_dir_all(profile).is_ok() || !profile.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 }
 
