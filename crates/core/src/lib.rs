@@ -10,12 +10,14 @@ pub mod augment;
 pub mod event;
 pub mod features;
 pub mod geometry;
+pub mod incremental;
 pub mod preprocess;
 pub mod stats;
 
 pub use action::{Action, ActionKind, Segmenter, SegmenterConfig};
 pub use event::{Button, Event, EventKind, Recording, Screen};
 pub use features::{FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor, FeatureVector};
+pub use incremental::IncrementalExtractor;
 pub use preprocess::{Cleaned, PreprocessConfig, preprocess};
 
 /// Read, clean, segment and extract in one call: the features of every action in a recording.

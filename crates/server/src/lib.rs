@@ -1,27 +1,24 @@
 //! `pointerprint serve`: the HTTP and WebSocket service that enrols users, trains their
 //! models in the background and answers "is this the account's owner?".
 //!
+//! Three layers, imports going one way (checked by `tests/layers.rs`):
+//! - [`domain`]: the rules as plain values and functions (ids, settings, decisions, trust,
+//!   enrolment, acceptable batches);
+//! - [`app`]: the operations over the store and the caches, used alike by the API, the
+//!   dashboard and the demo;
+//! - `http`: the JSON API, the dashboard, the demo site, mapping application errors to
+//!   status codes.
+//!
+//! [`startup`] builds them into a running service.
+//!
 //! Architecture invariant: only this crate knows the HTTP API and its JSON; it talks to the
 //! database only through `pointerprint-storage` and to the engine only through the core and
 //! model crates.
 
-pub mod accounts;
-pub mod auth;
-pub mod config;
-mod dashboard;
-mod demo;
-pub mod error;
-pub mod ids;
-mod ingest;
-mod live;
-mod notifications;
-mod routes;
-pub mod settings;
+pub mod app;
+pub mod domain;
+mod http;
 pub mod startup;
-mod state;
-mod trust;
-mod verify;
-mod worker;
 
-pub use config::Config;
-pub use startup::{Application, hash_key, new_key};
+pub use app::config::Config;
+pub use startup::Application;

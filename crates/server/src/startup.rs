@@ -3,18 +3,14 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use pointerprint_storage::{Cipher, Role, Store};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use pointerprint_storage::{Cipher, Store};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
-pub use crate::ingest::now_ms;
-use crate::settings::Settings;
-use crate::state::{AppState, Shared};
+use crate::app::config::Config;
+use crate::app::{App, AppState};
+use crate::domain::settings::Settings;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +89,7 @@ impl Application {
             None => Settings::default(),
         };
         if config.demo {
-            crate::demo::seed::background_population(&store).await?;
+            crate::app::demo::seed::background_population(&store).await?;
         }
         let listener =
             TcpListener::bind(config.listen)
@@ -102,8 +98,8 @@ impl Application {
                     addr: config.listen,
                     error,
                 })?;
-        let notifications = crate::notifications::subscribe(&store).await?;
-        let state = Arc::new(Shared::new(store, config, settings, metrics_handle()));
+        let notifications = crate::app::notifications::subscribe(&store).await?;
+        let state = Arc::new(App::new(store, config, settings, metrics_handle()));
         Ok(Self {
             listener,
             state,
@@ -123,14 +119,17 @@ impl Application {
     ) -> std::io::Result<()> {
         let port = self.port();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::worker::run(self.state.clone(), stop_rx.clone()));
-        let sweeper = tokio::spawn(retention(self.state.clone(), stop_rx.clone()));
-        let listener = tokio::spawn(crate::notifications::run(
+        let worker = tokio::spawn(crate::app::worker::run(self.state.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(crate::app::retention::run(
+            self.state.clone(),
+            stop_rx.clone(),
+        ));
+        let listener = tokio::spawn(crate::app::notifications::run(
             self.state.clone(),
             self.notifications,
             stop_rx,
         ));
-        let app = crate::routes::router(self.state.clone());
+        let app = crate::http::router(self.state.clone());
         let state = self.state.clone();
         let shutdown = async move {
             shutdown.await;
@@ -146,36 +145,4 @@ impl Application {
         let _ = listener.await;
         served
     }
-}
-
-/// Purges raw events past the retention period and expired sign-ins, hourly.
-async fn retention(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        let days = state.settings.read().await.retention_days;
-        let before = now_ms() - i64::from(days) * 86_400_000;
-        match state.store.purge_events_before(before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(events = n, days, "purged raw events past retention"),
-            Err(e) => tracing::error!(error = %e, "retention purge failed"),
-        }
-        if let Err(e) = state.store.purge_web_sessions(now_ms()).await {
-            tracing::error!(error = %e, "purging expired sign-ins failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// The stored form of an API key: its SHA-256, in hex.
-pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
-
-/// A new random API key whose prefix names its role.
-pub fn new_key(role: Role) -> String {
-    let mut bytes = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("pp_{role}_{}", hex::encode(bytes))
 }

@@ -1,8 +1,8 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use pointerprint_server::accounts::{check_password_rules, hash_password};
-use pointerprint_server::startup::now_ms;
+use pointerprint_server::app::accounts::{check_password_rules, hash_password};
+use pointerprint_server::app::clock::now_ms;
 use pointerprint_storage::{AccountKind, StorageError};
 
 use super::with_store;

@@ -7,7 +7,8 @@ use crate::args::ImportArgs;
 /// Stores each file as one session of the user (session id: the file name), so the
 /// service's trainer enrols the user from them.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
-    pointerprint_server::ids::check("--user", &args.user).map_err(anyhow::Error::msg)?;
+    pointerprint_server::domain::ids::UserId::parse(args.user.as_str())
+        .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
     let mut files = Vec::new();
     for path in &args.files {
         files.extend(session_files(path)?);
@@ -27,7 +28,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 user_id: &args.user,
                 session_id: &session_id,
                 seq: 0,
-                received_ms: pointerprint_server::startup::now_ms(),
+                received_ms: pointerprint_server::app::clock::now_ms(),
                 events: &recording.events,
                 screen: recording.screen,
             };

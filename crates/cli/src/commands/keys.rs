@@ -1,5 +1,5 @@
 use anyhow::Context;
-use pointerprint_server::{hash_key, new_key};
+use pointerprint_server::app::keys::{hash_token, new_key};
 use pointerprint_storage::crypto::create_key_file;
 use pointerprint_storage::{Cipher, Role};
 
@@ -16,7 +16,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
             };
             with_store(data, async |_, store| {
                 let key = new_key(role);
-                store.create_key(&name, role, &hash_key(&key)).await?;
+                store.create_key(&name, role, &hash_token(&key)).await?;
                 println!("{key}");
                 anyhow::Ok(())
             })

@@ -1,7 +1,8 @@
 use anyhow::Context;
-use pointerprint_server::accounts::{hash_password, random_password};
-use pointerprint_server::startup::now_ms;
-use pointerprint_server::{Application, Config, hash_key, new_key};
+use pointerprint_server::app::accounts::{hash_password, random_password};
+use pointerprint_server::app::clock::now_ms;
+use pointerprint_server::app::keys::{hash_token, new_key};
+use pointerprint_server::{Application, Config};
 use pointerprint_storage::{AccountKind, Role, StorageError};
 
 use crate::args::ServeArgs;
@@ -68,7 +69,7 @@ async fn first_start(config: &Config) -> anyhow::Result<Option<String>> {
         for role in [Role::Admin, Role::Ingest] {
             let key = new_key(role);
             store
-                .create_key("first start", role, &hash_key(&key))
+                .create_key("first start", role, &hash_token(&key))
                 .await?;
             println!("  {:<6} {key}", role.to_string());
         }

@@ -380,10 +380,15 @@ async fn continuous_session_locks_out_a_stranger() {
         assert_eq!(app.post("/v1/events", &app.keys.ingest, &body).await.0, 202);
     }
     let mut locked = false;
+    let mut actions = 0;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, socket.next()).await {
         let update: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
         assert!(update["trust"].as_f64().is_some(), "{update}");
+        // Updates come in order: a later one never counts fewer actions.
+        let now = update["actions"].as_u64().unwrap();
+        assert!(now >= actions, "{now} actions after {actions}: {update}");
+        actions = now;
         if update["type"] == "lock" {
             locked = true;
             break;

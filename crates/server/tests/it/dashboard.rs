@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use pointerprint_formats::to_native;
-use pointerprint_server::accounts::hash_password;
-use pointerprint_server::startup::{now_ms, open_store};
+use pointerprint_server::app::accounts::hash_password;
+use pointerprint_server::app::clock::now_ms;
+use pointerprint_server::startup::open_store;
 use pointerprint_storage::AccountKind;
 use pointerprint_synth::session;
 use reqwest::StatusCode;

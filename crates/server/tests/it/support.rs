@@ -4,7 +4,8 @@ use std::path::Path;
 
 use pointerprint_core::Recording;
 use pointerprint_formats::to_native;
-use pointerprint_server::{Application, Config, hash_key, new_key};
+use pointerprint_server::app::keys::{hash_token, new_key};
+use pointerprint_server::{Application, Config};
 use pointerprint_storage::Role;
 use pointerprint_synth::{MotorStyle, session};
 use serde_json::{Value, json};
@@ -44,7 +45,7 @@ pub async fn create_keys(dir: &Path) -> Keys {
     let make = async |role| {
         let key = new_key(role);
         store
-            .create_key("test", role, &hash_key(&key))
+            .create_key("test", role, &hash_token(&key))
             .await
             .unwrap();
         key

@@ -1,0 +1,191 @@
+//! Continuous sessions: the trust of each session someone listens to on this node, kept up
+//! to date batch by batch. A batch costs what its own events cost: the session's features
+//! are extracted incrementally and its trust moved by the new actions only. The state lives
+//! while someone listens and is rebuilt once from the store when a listener arrives (on
+//! this node or, after a node change, on another). Updates of one session are computed and
+//! sent one at a time, so a listener never receives an older trust after a newer one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pointerprint_core::{IncrementalExtractor, Recording};
+use tokio::sync::broadcast;
+
+use crate::app::App;
+use crate::app::clock::now_ms;
+use crate::app::error::AppError;
+use crate::app::live::LiveEvent;
+use crate::domain::ids::{SessionId, UserId};
+use crate::domain::trust::{Trust, TrustUpdate};
+
+/// Updates buffered for a slow listener before it skips ahead.
+const BUFFER: usize = 64;
+
+/// The continuous sessions someone on this node listens to.
+#[derive(Default)]
+pub struct ContinuousSessions {
+    watched: Mutex<HashMap<SessionId, Arc<Watched>>>,
+}
+
+/// One listened-to session: its listeners and its trust.
+struct Watched {
+    updates: broadcast::Sender<TrustUpdate>,
+    /// `None` until built from the store; the lock orders the session's updates.
+    tracker: tokio::sync::Mutex<Option<Tracker>>,
+}
+
+/// The trust state of a session, and how much of it has been read.
+struct Tracker {
+    user_id: UserId,
+    features: IncrementalExtractor,
+    trust: Trust,
+    /// Whether any action was scored by a model (else the session says nothing yet).
+    scored: bool,
+    /// Batches and events read so far.
+    batches: u64,
+    events: usize,
+    last: Option<TrustUpdate>,
+}
+
+fn unpoison<G>(result: Result<G, PoisonError<G>>) -> G {
+    result.unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ContinuousSessions {
+    /// Starts listening to a session's updates.
+    pub fn listen(&self, session_id: &SessionId) -> broadcast::Receiver<TrustUpdate> {
+        unpoison(self.watched.lock())
+            .entry(session_id.clone())
+            .or_insert_with(|| {
+                Arc::new(Watched {
+                    updates: broadcast::channel(BUFFER).0,
+                    tracker: tokio::sync::Mutex::new(None),
+                })
+            })
+            .updates
+            .subscribe()
+    }
+
+    /// A listener left (its receiver is dropped): the session's state goes with the last.
+    pub fn leave(&self, session_id: &SessionId) {
+        let mut watched = unpoison(self.watched.lock());
+        if watched
+            .get(session_id)
+            .is_some_and(|w| w.updates.receiver_count() == 0)
+        {
+            watched.remove(session_id);
+        }
+    }
+
+    /// Whether anyone on this node listens to the session, so trust nobody reads is not
+    /// computed.
+    pub fn is_watched(&self, session_id: &SessionId) -> bool {
+        unpoison(self.watched.lock()).contains_key(session_id)
+    }
+
+    /// Sessions listened to on this node.
+    pub fn watched_count(&self) -> usize {
+        unpoison(self.watched.lock()).len()
+    }
+
+    fn get(&self, session_id: &SessionId) -> Option<Arc<Watched>> {
+        unpoison(self.watched.lock()).get(session_id).cloned()
+    }
+}
+
+/// Reads the session's new batches, moves its trust and sends the update to its
+/// listeners on this node; a lock-out also goes to the live feed. Returns the update sent,
+/// `None` when there was nothing new (or nobody here listens to the session).
+pub async fn advance(app: &App, session_id: &SessionId) -> Option<TrustUpdate> {
+    let watched = app.sessions.get(session_id)?;
+    let mut tracker = watched.tracker.lock().await;
+    match read_new(app, session_id, &mut tracker).await {
+        Ok(Some(update)) => {
+            if let TrustUpdate::Lock { trust, .. } = update {
+                let user_id = tracker.as_ref().map(|t| t.user_id.to_string());
+                metrics::counter!("pointerprint_session_locks_total").increment(1);
+                crate::app::live::announce(
+                    app,
+                    LiveEvent::Lock {
+                        user_id: user_id.unwrap_or_default(),
+                        session_id: session_id.to_string(),
+                        trust,
+                        created_ms: now_ms(),
+                    },
+                );
+            }
+            // Nobody listening any more is not an error.
+            let _ = watched.updates.send(update.clone());
+            Some(update)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(session = %session_id, error = e.message, "cannot compute trust");
+            None
+        }
+    }
+}
+
+/// The session's latest trust update, if any was computed.
+pub async fn latest(app: &App, session_id: &SessionId) -> Option<TrustUpdate> {
+    let watched = app.sessions.get(session_id)?;
+    let tracker = watched.tracker.lock().await;
+    tracker.as_ref().and_then(|t| t.last.clone())
+}
+
+/// Moves the tracker over the batches stored since it last read; `None` when there was
+/// nothing new. A tracker that cannot be continued (the session was erased, or a batch
+/// arrived out of order) is rebuilt from the start.
+async fn read_new(
+    app: &App,
+    session_id: &SessionId,
+    tracker: &mut Option<Tracker>,
+) -> Result<Option<TrustUpdate>, AppError> {
+    let Some(session) = app.store.session_events(session_id.as_str()).await? else {
+        *tracker = None;
+        return Ok(None);
+    };
+    let user_id = UserId::parse(session.user_id).map_err(AppError::internal)?;
+    let continues = tracker.as_ref().is_some_and(|t| {
+        t.user_id == user_id
+            && t.batches <= session.batches
+            && t.events <= session.recording.events.len()
+    });
+    if !continues {
+        *tracker = Some(Tracker {
+            user_id: user_id.clone(),
+            features: IncrementalExtractor::default(),
+            trust: Trust::default(),
+            scored: false,
+            batches: 0,
+            events: 0,
+            last: None,
+        });
+    }
+    let Some(t) = tracker.as_mut() else {
+        return Ok(None);
+    };
+    if t.batches == session.batches && t.last.is_some() {
+        return Ok(None);
+    }
+    let new = Recording {
+        events: session.recording.events[t.events..].to_vec(),
+        screen: session.recording.screen,
+    };
+    t.batches = session.batches;
+    t.events = session.recording.events.len();
+    let actions = t.features.push(&new);
+    match app.cache.model(&user_id).await? {
+        Some(model) => {
+            t.trust.score(&model, &model.action_scores(&actions));
+            t.scored = true;
+        }
+        None => t.trust.count_unscored(actions.len()),
+    }
+    let settings = app.cache.settings();
+    let update = t
+        .trust
+        .update(t.scored, settings.min_actions, settings.lockout_trust);
+    t.last = Some(update.clone());
+    Ok(Some(update))
+}

@@ -1,0 +1,173 @@
+//! The demo site's accounts: sign-up, and sign-in with the password first and the mouse
+//! as the second factor. Demo accounts are users of the service like any other, named
+//! `demo-NAME`; the page's events of a sign-in are scored inline, not stored (they may be
+//! someone else's).
+
+pub mod seed;
+
+use pointerprint_core::Recording;
+use pointerprint_model::Decision;
+use pointerprint_storage::{Account, AccountKind, StorageError};
+
+use crate::app::App;
+use crate::app::accounts::{
+    SignInError, check_password, check_password_rules, count_failed_sign_in, hash_password,
+    start_web_session,
+};
+use crate::app::clock::now_ms;
+use crate::app::error::{AppError, ErrorKind};
+use crate::app::verify::verify_events;
+use crate::domain::decision::Verdict;
+use crate::domain::events::check_events;
+use crate::domain::ids::UserId;
+use crate::domain::settings::ThresholdPolicy;
+
+/// False-accept rate the demo's accounts are held to, unless an administrator has set a
+/// policy for the user already. A model trained on two minutes of one session against a
+/// synthetic background is calibrated more strictly than it can keep to at 1% (the
+/// service's default): the owner would be turned away as often as not.
+const DEMO_TARGET_FAR: f64 = 0.05;
+
+/// The service's user id of a demo account: demo users live beside the API's users.
+pub fn user_id(username: &str) -> Result<UserId, AppError> {
+    Ok(UserId::parse(format!("demo-{username}"))?)
+}
+
+/// Usernames: 3 to 32 letters, digits, `.`, `_` or `-` (they become part of a user id).
+fn check_username(username: &str) -> Result<(), AppError> {
+    let ok = (3..=32).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "invalid_username",
+            "the username must be 3 to 32 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+/// A signed-in demo account: its cookie's token.
+pub struct SignedIn {
+    pub account: Account,
+    pub user_id: UserId,
+    pub token: String,
+}
+
+/// Creates a demo account, holds it to the demo's threshold policy and signs it in.
+pub async fn register(app: &App, username: &str, password: String) -> Result<SignedIn, AppError> {
+    check_username(username)?;
+    check_password_rules(&password).map_err(|m| AppError::invalid("weak_password", m))?;
+    let user_id = user_id(username)?;
+    // Argon2 is deliberately slow: off the async threads.
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(AppError::internal)?;
+    let account = match app
+        .store
+        .create_account(AccountKind::Demo, username, &hash, now_ms())
+        .await
+    {
+        Ok(account) => account,
+        Err(StorageError::Conflict(_)) => {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "username_taken",
+                format!("the username {username} is taken"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    hold_to_demo_policy(app, &user_id).await?;
+    let (token, _csrf) = start_web_session(&app.store, &account, now_ms()).await?;
+    Ok(SignedIn {
+        account,
+        user_id,
+        token,
+    })
+}
+
+/// Writes the demo's threshold policy for a new demo user into the settings (an
+/// administrator sees and may change it as any per-user override).
+async fn hold_to_demo_policy(app: &App, user_id: &UserId) -> Result<(), AppError> {
+    app.cache
+        .update_settings(|settings| {
+            if settings.user_overrides.contains_key(user_id.as_str()) {
+                return false;
+            }
+            settings.user_overrides.insert(
+                user_id.to_string(),
+                ThresholdPolicy::TargetFar(DEMO_TARGET_FAR),
+            );
+            true
+        })
+        .await
+}
+
+/// The outcome of a sign-in whose password was right.
+pub struct SignInOutcome {
+    pub username: String,
+    pub verdict: Verdict,
+    /// The cookie's token, when both factors passed.
+    pub token: Option<String>,
+    /// When this attempt's failure locked the account, until when.
+    pub locked_until_ms: Option<i64>,
+}
+
+/// Password first, then the mouse: the login page's events are scored against the
+/// account's model. Signs in only when both pass.
+pub async fn sign_in(
+    app: &App,
+    username: &str,
+    password: &str,
+    recording: Recording,
+) -> Result<SignInOutcome, AppError> {
+    check_events(&recording, app.config.max_verify_events)?;
+    let account = check_password(&app.store, AccountKind::Demo, username, password, now_ms())
+        .await
+        .map_err(sign_in_error)?;
+    let user_id = user_id(&account.username)?;
+    let verdict = verify_events(app, &user_id, recording).await?;
+    let mut outcome = SignInOutcome {
+        username: account.username.clone(),
+        verdict,
+        token: None,
+        locked_until_ms: None,
+    };
+    match outcome.verdict.decision {
+        Decision::Accept => {
+            app.store.record_login_success(account.id).await?;
+            let (token, _csrf) = start_web_session(&app.store, &account, now_ms()).await?;
+            outcome.token = Some(token);
+        }
+        // A mouse that is not the owner's counts like a wrong password: whoever has the
+        // password gets a few tries, not as many as it takes to be let in.
+        Decision::Reject => {
+            outcome.locked_until_ms = count_failed_sign_in(&app.store, &account, now_ms()).await?;
+        }
+        // Too few actions says nothing about who moved the mouse.
+        Decision::InsufficientData => {}
+    }
+    Ok(outcome)
+}
+
+fn sign_in_error(e: SignInError) -> AppError {
+    match e {
+        SignInError::Invalid => AppError::new(
+            ErrorKind::Unauthenticated,
+            "invalid_credentials",
+            "wrong username or password",
+        ),
+        SignInError::Locked { until_ms } => AppError::new(
+            ErrorKind::TooMany,
+            "account_locked",
+            format!(
+                "too many failed sign-ins: try again in {} minutes",
+                ((until_ms - now_ms()) / 60_000).max(1)
+            ),
+        ),
+        SignInError::Storage(e) => e.into(),
+    }
+}
