@@ -9,16 +9,20 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
 
-use crate::codec;
 use crate::notify::BATCH_CHANNEL;
-use crate::sql::{Dialect, Sql};
-use crate::{Cipher, Inserted, NewBatch, StorageError, Subscription};
+use crate::sql::{Dialect, SealedBatch, Sql};
+use crate::{Cipher, Inserted, StorageError, Subscription};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Connections per process. Two nodes and their listeners stay far below PostgreSQL's
 /// default limit of 100.
 const POOL_SIZE: u32 = 16;
+
+#[derive(Debug, Clone)]
+pub(crate) struct PgDb {
+    pub(crate) sql: Sql<Postgres>,
+}
 
 impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
@@ -41,11 +45,6 @@ impl Dialect for Postgres {
     }
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct PgDb {
-    pub(crate) sql: Sql<Postgres>,
-}
-
 impl PgDb {
     pub(crate) async fn open(url: &str, cipher: &Cipher) -> Result<PgDb, StorageError> {
         let options: PgConnectOptions = url.parse()?;
@@ -66,22 +65,13 @@ impl PgDb {
 
     pub(crate) async fn insert_batch(
         &self,
-        cipher: &Cipher,
-        batch: &NewBatch<'_>,
+        sealed: &SealedBatch<'_>,
     ) -> Result<Inserted, StorageError> {
-        let payload = codec::seal_batch(
-            cipher,
-            batch.user_id,
-            batch.session_id,
-            batch.seq,
-            batch.events,
-            batch.screen,
-        )?;
-        let events = i64::try_from(batch.events.len()).unwrap_or(i64::MAX);
+        let batch = &sealed.batch;
         // Fast path, one statement: the session has batches already, all of this user, so
         // no batch of another user can slip in (a session's owner never changes while it
         // has batches). A stored batch is announced in the same transaction.
-        let announced = sqlx::query(
+        let fast_path = sqlx::query(
             "WITH stored AS ( \
                INSERT INTO batches (user_id, session_id, seq, received_ms, events, payload) \
                SELECT $1, $2, $3, $4, $5, $6 \
@@ -89,17 +79,11 @@ impl PgDb {
                  AND (SELECT user_id FROM batches WHERE session_id = $2 LIMIT 1) = $1 \
                ON CONFLICT (session_id, seq) DO NOTHING RETURNING 1) \
              SELECT pg_notify($8, $2) FROM stored",
-        )
-        .bind(batch.user_id)
-        .bind(batch.session_id)
-        .bind(batch.seq)
-        .bind(batch.received_ms)
-        .bind(events)
-        .bind(&payload)
-        .bind(cipher.key_id())
-        .bind(BATCH_CHANNEL)
-        .fetch_optional(&self.sql.writer)
-        .await?;
+        );
+        let announced = Sql::<Postgres>::bind_batch(fast_path, sealed)
+            .bind(BATCH_CHANNEL)
+            .fetch_optional(&self.sql.writer)
+            .await?;
         if announced.is_some() {
             return Ok(Inserted::Stored);
         }
@@ -112,7 +96,7 @@ impl PgDb {
             .bind(batch.session_id)
             .execute(&mut *tx)
             .await?;
-        if Sql::<Postgres>::insert_batch_row(&mut tx, batch, &payload, cipher.key_id()).await? {
+        if Sql::<Postgres>::insert_batch_row(&mut tx, sealed).await? {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(BATCH_CHANNEL)
                 .bind(batch.session_id)
@@ -122,7 +106,7 @@ impl PgDb {
             return Ok(Inserted::Stored);
         }
         tx.commit().await?;
-        self.sql.refusal(cipher, batch).await
+        self.sql.refusal(sealed).await
     }
 
     pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), StorageError> {

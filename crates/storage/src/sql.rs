@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
 use crate::codec;
@@ -61,6 +62,25 @@ impl<DB: Database> Clone for Sql<DB> {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
         }
+    }
+}
+
+/// A batch ready for the database: its row's fields, its payload encrypted and bound to
+/// the row, and the id of the key that encrypted it (a store whose key was rotated under
+/// it must not write).
+pub(crate) struct SealedBatch<'a> {
+    pub(crate) batch: NewBatch<'a>,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) key_id: &'a str,
+}
+
+impl<'a> SealedBatch<'a> {
+    pub(crate) fn new(cipher: &'a Cipher, batch: NewBatch<'a>) -> Result<Self, StorageError> {
+        Ok(SealedBatch {
+            payload: codec::seal_batch(cipher, &batch)?,
+            batch,
+            key_id: cipher.key_id(),
+        })
     }
 }
 
@@ -184,35 +204,38 @@ where
 
     // ---- event batches ----
 
-    /// Runs [`INSERT_BATCH`] on `conn` with an already sealed `payload`; `true` if the
-    /// batch was stored.
+    /// Runs [`INSERT_BATCH`] on `conn`; `true` if the batch was stored.
     pub(crate) async fn insert_batch_row(
         conn: &mut DB::Connection,
-        batch: &NewBatch<'_>,
-        payload: &[u8],
-        key_id: &str,
+        sealed: &SealedBatch<'_>,
     ) -> Result<bool, StorageError> {
-        let events = i64::try_from(batch.events.len()).unwrap_or(i64::MAX);
-        let done = sqlx::query(INSERT_BATCH)
-            .bind(batch.user_id)
-            .bind(batch.session_id)
-            .bind(batch.seq)
-            .bind(batch.received_ms)
-            .bind(events)
-            .bind(payload)
-            .bind(key_id)
+        let done = Self::bind_batch(sqlx::query(INSERT_BATCH), sealed)
             .execute(conn)
             .await?;
         Ok(DB::rows_affected(&done) == 1)
     }
 
+    /// Binds a batch's row as `$1` to `$7` (user, session, seq, received, events, payload,
+    /// key id), as [`INSERT_BATCH`] and PostgreSQL's fast path take them.
+    pub(crate) fn bind_batch<'q>(
+        query: Query<'q, DB, DB::Arguments>,
+        sealed: &SealedBatch<'_>,
+    ) -> Query<'q, DB, DB::Arguments> {
+        let batch = &sealed.batch;
+        query
+            .bind(batch.user_id)
+            .bind(batch.session_id)
+            .bind(batch.seq)
+            .bind(batch.received_ms)
+            .bind(i64::try_from(batch.events.len()).unwrap_or(i64::MAX))
+            .bind(sealed.payload.as_slice())
+            .bind(sealed.key_id)
+    }
+
     /// Why a batch that [`INSERT_BATCH`] did not store was not stored: a duplicate is no
     /// error, another user's session or a stale key are.
-    pub(crate) async fn refusal(
-        &self,
-        cipher: &Cipher,
-        batch: &NewBatch<'_>,
-    ) -> Result<Inserted, StorageError> {
+    pub(crate) async fn refusal(&self, sealed: &SealedBatch<'_>) -> Result<Inserted, StorageError> {
+        let batch = &sealed.batch;
         let (key_id, owner, exists): (Option<String>, Option<String>, bool) = sqlx::query_as(
             "SELECT (SELECT value FROM meta WHERE name = 'key_id'), \
                     (SELECT user_id FROM batches WHERE session_id = $1 LIMIT 1), \
@@ -222,7 +245,7 @@ where
         .bind(batch.seq)
         .fetch_one(&self.writer)
         .await?;
-        if key_id.as_deref() != Some(cipher.key_id()) {
+        if key_id.as_deref() != Some(sealed.key_id) {
             return Err(stale_key());
         }
         match owner {

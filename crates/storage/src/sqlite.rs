@@ -18,15 +18,21 @@ use sqlx::sqlite::{
 };
 use tokio::sync::broadcast;
 
-use crate::codec;
 use crate::notify::{BATCH_CHANNEL, LOCAL_BACKLOG};
-use crate::sql::{Dialect, Sql};
-use crate::{Cipher, Inserted, NewBatch, Notification, StorageError, Subscription};
+use crate::sql::{Dialect, SealedBatch, Sql};
+use crate::{Cipher, Inserted, Notification, StorageError, Subscription};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Connections of the read pool.
 const READERS: u32 = 4;
+
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteDb {
+    pub(crate) sql: Sql<Sqlite>,
+    /// Notifications: one process owns the file, so they stay in memory.
+    notifications: broadcast::Sender<Notification>,
+}
 
 impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
@@ -45,13 +51,6 @@ impl Dialect for Sqlite {
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
     }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct SqliteDb {
-    pub(crate) sql: Sql<Sqlite>,
-    /// Notifications: one process owns the file, so they stay in memory.
-    notifications: broadcast::Sender<Notification>,
 }
 
 impl SqliteDb {
@@ -100,27 +99,17 @@ impl SqliteDb {
     /// owner check and the insert.
     pub(crate) async fn insert_batch(
         &self,
-        cipher: &Cipher,
-        batch: &NewBatch<'_>,
+        sealed: &SealedBatch<'_>,
     ) -> Result<Inserted, StorageError> {
-        let payload = codec::seal_batch(
-            cipher,
-            batch.user_id,
-            batch.session_id,
-            batch.seq,
-            batch.events,
-            batch.screen,
-        )?;
         let mut conn = self.sql.writer.acquire().await?;
-        let stored =
-            Sql::<Sqlite>::insert_batch_row(&mut conn, batch, &payload, cipher.key_id()).await?;
+        let stored = Sql::<Sqlite>::insert_batch_row(&mut conn, sealed).await?;
         drop(conn);
         if !stored {
-            return self.sql.refusal(cipher, batch).await;
+            return self.sql.refusal(sealed).await;
         }
         let _ = self.notifications.send(Notification {
             channel: BATCH_CHANNEL.to_string(),
-            payload: batch.session_id.to_string(),
+            payload: sealed.batch.session_id.to_string(),
         });
         Ok(Inserted::Stored)
     }

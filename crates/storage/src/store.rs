@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::postgres::PgDb;
+use crate::sql::SealedBatch;
 use crate::sqlite::SqliteDb;
 use crate::{
     Account, AccountKind, Cipher, Clock, DecisionCount, DecisionQuery, DecisionRecord, Erased,
@@ -180,7 +181,8 @@ impl Store {
     /// [`StorageError::Conflict`]. A stored batch is announced to subscribers of
     /// [`crate::BATCH_CHANNEL`] with its session id.
     pub async fn insert_batch(&self, batch: &NewBatch<'_>) -> Result<Inserted, StorageError> {
-        on_backend!(self.insert_batch(&self.cipher, batch))
+        let sealed = SealedBatch::new(&self.cipher, *batch)?;
+        on_backend!(self.insert_batch(&sealed))
     }
 
     /// All batches of a session in `seq` order, concatenated; `None` for an unknown

@@ -2,7 +2,7 @@
 
 use macro_rules_attribute::apply;
 use pointerprint_core::{Event, Screen};
-use pointerprint_storage::{Inserted, StorageError};
+use pointerprint_storage::{Inserted, StorageError, Store};
 
 use crate::support::*;
 
@@ -32,9 +32,8 @@ async fn duplicate_batch_is_stored_once(db: TestDb) {
     assert_eq!((u.batches, u.events, u.sessions), (1, 100, 1));
 }
 
-#[apply(both_backends!)]
-async fn session_events_are_in_seq_order_whatever_the_arrival_order(db: TestDb) {
-    let store = db.store().await;
+/// Stores batches 2, 0 and 1 of session "s" of alice, in that order, 1 with a screen.
+async fn three_batches_out_of_order(store: &Store) -> ([Vec<Event>; 3], Screen) {
     let b0 = events(3, 0.0);
     let b1 = events(4, 1000.0);
     let b2 = events(5, 2000.0);
@@ -54,6 +53,13 @@ async fn session_events_are_in_seq_order_whatever_the_arrival_order(db: TestDb) 
         .await
         .unwrap();
     store.insert_batch(&with_screen).await.unwrap();
+    ([b0, b1, b2], screen)
+}
+
+#[apply(both_backends!)]
+async fn session_events_are_in_seq_order_whatever_the_arrival_order(db: TestDb) {
+    let store = db.store().await;
+    let ([b0, b1, b2], screen) = three_batches_out_of_order(&store).await;
 
     let s = store.session_events("s").await.unwrap().unwrap();
     assert_eq!(s.session_id, "s");
@@ -163,23 +169,7 @@ async fn purge_spans_several_chunks(db: TestDb) {
 async fn session_events_after_returns_only_the_newer_batches_and_counts_them_all(db: TestDb) {
     let store = db.store().await;
     assert_eq!(store.session_events_after("s", None).await.unwrap(), None);
-    let (b0, b1, b2) = (events(3, 0.0), events(4, 1000.0), events(5, 2000.0));
-    let screen = Screen {
-        width: 1280.0,
-        height: 800.0,
-        device_pixel_ratio: 1.0,
-    };
-    let mut with_screen = batch("alice", "s", 1, &b1);
-    with_screen.screen = Some(screen);
-    store
-        .insert_batch(&batch("alice", "s", 2, &b2))
-        .await
-        .unwrap();
-    store
-        .insert_batch(&batch("alice", "s", 0, &b0))
-        .await
-        .unwrap();
-    store.insert_batch(&with_screen).await.unwrap();
+    let ([b0, b1, b2], screen) = three_batches_out_of_order(&store).await;
 
     let all = store
         .session_events_after("s", None)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use macro_rules_attribute::apply;
-use pointerprint_storage::{JobState, ManualClock, Role};
+use pointerprint_storage::{JobState, ManualClock, Role, TrainingStatus};
 
 use crate::support::*;
 
@@ -177,15 +177,9 @@ async fn keys_and_jobs_take_their_times_from_the_stores_clock(db: TestDb) {
 #[apply(both_backends!)]
 async fn training_status_counts_events_models_and_failures(db: TestDb) {
     let store = db.store().await;
-    let status = store.training_status("u").await.unwrap();
     assert_eq!(
-        (
-            status.events,
-            status.has_model,
-            status.active_job,
-            status.failed_jobs
-        ),
-        (0, false, false, 0)
+        store.training_status("u").await.unwrap(),
+        TrainingStatus::default()
     );
     store
         .insert_batch(&batch("u", "s", 0, &events(30, 0.0)))
@@ -205,14 +199,13 @@ async fn training_status_counts_events_models_and_failures(db: TestDb) {
     store.claim_job().await.unwrap();
     store.finish_job(job, Some("too little")).await.unwrap();
     store.put_model("u", b"m", "{}", 1).await.unwrap();
-    let status = store.training_status("u").await.unwrap();
     assert_eq!(
-        (
-            status.events,
-            status.has_model,
-            status.active_job,
-            status.failed_jobs
-        ),
-        (42, true, false, 1)
+        store.training_status("u").await.unwrap(),
+        TrainingStatus {
+            events: 42,
+            has_model: true,
+            active_job: false,
+            failed_jobs: 1
+        }
     );
 }
