@@ -4,7 +4,7 @@
 use pointerprint_core::{Event, Screen};
 use serde::{Deserialize, Serialize};
 
-use crate::{Cipher, StorageError};
+use crate::{Cipher, NewBatch, StorageError};
 
 /// First plaintext byte of a batch blob.
 const BATCH_FORMAT: u8 = 1;
@@ -48,19 +48,20 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-pub(crate) fn seal_batch(
-    cipher: &Cipher,
-    user_id: &str,
-    session_id: &str,
-    seq: i64,
-    events: &[Event],
-    screen: Option<Screen>,
-) -> Result<Vec<u8>, StorageError> {
-    let mut plain = Vec::with_capacity(8 + events.len() * 28);
+/// A batch's events and screen, encrypted and bound to its user, session and `seq`.
+pub(crate) fn seal_batch(cipher: &Cipher, batch: &NewBatch<'_>) -> Result<Vec<u8>, StorageError> {
+    let mut plain = Vec::with_capacity(8 + batch.events.len() * 28);
     plain.push(BATCH_FORMAT);
-    let plain = postcard::to_extend(&BatchRef { events, screen }, plain)
-        .map_err(|e| StorageError::Corrupt(format!("cannot encode events: {e}")))?;
-    Ok(cipher.encrypt(&plain, &batch_aad(user_id, session_id, seq)))
+    let plain = postcard::to_extend(
+        &BatchRef {
+            events: batch.events,
+            screen: batch.screen,
+        },
+        plain,
+    )
+    .map_err(|e| StorageError::Corrupt(format!("cannot encode events: {e}")))?;
+    let aad = batch_aad(batch.user_id, batch.session_id, batch.seq);
+    Ok(cipher.encrypt(&plain, &aad))
 }
 
 pub(crate) fn open_batch(
@@ -176,7 +177,15 @@ mod tests {
             height: 1080.0,
             device_pixel_ratio: 1.0,
         });
-        let blob = seal_batch(&c, "u", "s", 4, &events, screen).unwrap();
+        let batch = NewBatch {
+            user_id: "u",
+            session_id: "s",
+            seq: 4,
+            received_ms: 0,
+            events: &events,
+            screen,
+        };
+        let blob = seal_batch(&c, &batch).unwrap();
         let back = open_batch(&c, "u", "s", 4, &blob).unwrap();
         assert_eq!(back.events, events);
         assert_eq!(back.screen, screen);

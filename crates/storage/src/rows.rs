@@ -30,18 +30,6 @@ pub(crate) fn stale_key() -> StorageError {
     )
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// A job lease in milliseconds.
-pub(crate) fn lease_ms(lease: std::time::Duration) -> i64 {
-    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
-}
-
 pub(crate) type KeyRow = (i64, String, String, i64, bool);
 pub(crate) type JobRow = (i64, String, String, Option<String>, i64);
 pub(crate) type DecisionRow = (

@@ -1,15 +1,18 @@
 //! The public face of the storage layer. No SQL here: each method hands over to the
+//! statements both backends share (`sql`) or, where the databases really differ, to the
 //! backend, SQLite (one process, a file) or PostgreSQL (several nodes, one server).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::postgres::PgDb;
+use crate::sql::SealedBatch;
 use crate::sqlite::SqliteDb;
 use crate::{
-    Account, AccountKind, Cipher, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted,
-    Job, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, StorageError, StoredModel,
-    Subscription, TrainingStatus, UserStats, WebSession,
+    Account, AccountKind, Cipher, Clock, DecisionCount, DecisionQuery, DecisionRecord, Erased,
+    Inserted, Job, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, SessionTail,
+    StorageError, StoredModel, Subscription, SystemClock, TrainingStatus, UserStats, WebSession,
 };
 
 /// How long a claimed training job stays its node's without a renewal, by default.
@@ -21,7 +24,17 @@ enum Backend {
     Postgres(PgDb),
 }
 
-/// Calls the same method on whichever backend the store has.
+/// Runs a shared statement (`crate::sql`) on whichever database the store has.
+macro_rules! shared {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.db {
+            Backend::Sqlite(db) => db.sql.$method($($arg),*).await,
+            Backend::Postgres(db) => db.sql.$method($($arg),*).await,
+        }
+    };
+}
+
+/// Calls a method that each backend implements its own way.
 macro_rules! on_backend {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match &$self.db {
@@ -36,13 +49,14 @@ macro_rules! on_backend {
 /// connection pools.
 ///
 /// Timestamps are milliseconds since the epoch given by the caller, except the creation
-/// time of an API key and the queue time of a training job, which come from the system
-/// clock.
+/// time of an API key, the queue time of a training job and job leases, which come from
+/// the store's clock ([`Store::now_ms`]; the system clock unless [`Store::with_clock`]).
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Backend,
     cipher: Cipher,
     job_lease: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl Store {
@@ -86,7 +100,20 @@ impl Store {
             db,
             cipher,
             job_lease: DEFAULT_JOB_LEASE,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// This store with another clock, e.g. a [`crate::ManualClock`] that a test moves
+    /// past a lease instead of sleeping through it.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by this store's clock, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// This store with another job lease: how long a job it claims stays its own without
@@ -109,7 +136,7 @@ impl Store {
     /// Closes the database connections, waiting for running statements; on the last
     /// close SQLite checkpoints the WAL into the database file. Clones stop working too.
     pub async fn close(&self) {
-        on_backend!(self.close())
+        shared!(self.close())
     }
 
     /// The cipher this store encrypts with.
@@ -127,23 +154,23 @@ impl Store {
         role: Role,
         key_hash: &str,
     ) -> Result<KeyRecord, StorageError> {
-        on_backend!(self.create_key(name, role, key_hash))
+        shared!(self.create_key(name, role, key_hash, self.now_ms()))
     }
 
     /// The key with this hash, revoked or not (see [`KeyRecord::revoked`]).
     pub async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>, StorageError> {
-        on_backend!(self.key_by_hash(key_hash))
+        shared!(self.key_by_hash(key_hash))
     }
 
     /// Every key, revoked ones included, oldest first.
     pub async fn list_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
-        on_backend!(self.list_keys())
+        shared!(self.list_keys())
     }
 
     /// Revokes a key. `true` if the key exists (it is now revoked, whether or not it
     /// already was), `false` if there is no key with this id.
     pub async fn revoke_key(&self, id: i64) -> Result<bool, StorageError> {
-        on_backend!(self.revoke_key(id))
+        shared!(self.revoke_key(id))
     }
 
     // ---- event batches ----
@@ -154,7 +181,8 @@ impl Store {
     /// [`StorageError::Conflict`]. A stored batch is announced to subscribers of
     /// [`crate::BATCH_CHANNEL`] with its session id.
     pub async fn insert_batch(&self, batch: &NewBatch<'_>) -> Result<Inserted, StorageError> {
-        on_backend!(self.insert_batch(&self.cipher, batch))
+        let sealed = SealedBatch::new(&self.cipher, *batch)?;
+        on_backend!(self.insert_batch(&sealed))
     }
 
     /// All batches of a session in `seq` order, concatenated; `None` for an unknown
@@ -163,18 +191,31 @@ impl Store {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionEvents>, StorageError> {
-        on_backend!(self.session_events(&self.cipher, session_id))
+        shared!(self.session_events(&self.cipher, session_id))
+    }
+
+    /// The batches of a session after `after_seq` (all when `None`), concatenated in `seq`
+    /// order, with how many there were and how many the session has in all (more than
+    /// expected says a batch with a lower `seq` arrived late); `None` for an unknown
+    /// session. Only the returned batches are decrypted, so following a session costs
+    /// each batch once.
+    pub async fn session_events_after(
+        &self,
+        session_id: &str,
+        after_seq: Option<i64>,
+    ) -> Result<Option<SessionTail>, StorageError> {
+        shared!(self.session_events_after(&self.cipher, session_id, after_seq))
     }
 
     /// Every session of a user, in the order their first batches arrived.
     pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionEvents>, StorageError> {
-        on_backend!(self.user_sessions(&self.cipher, user_id))
+        shared!(self.user_sessions(&self.cipher, user_id))
     }
 
     /// Retention: deletes every batch received before `before_ms` and returns the number
     /// of events they held. Deletes in chunks, so ingestion goes on meanwhile.
     pub async fn purge_events_before(&self, before_ms: i64) -> Result<u64, StorageError> {
-        on_backend!(self.purge_events_before(before_ms))
+        shared!(self.purge_events_before(before_ms))
     }
 
     // ---- models ----
@@ -187,43 +228,43 @@ impl Store {
         summary_json: &str,
         trained_at_ms: i64,
     ) -> Result<(), StorageError> {
-        on_backend!(self.put_model(&self.cipher, user_id, model, summary_json, trained_at_ms))
+        shared!(self.put_model(&self.cipher, user_id, model, summary_json, trained_at_ms))
     }
 
     /// A user's current model.
     pub async fn model(&self, user_id: &str) -> Result<Option<StoredModel>, StorageError> {
-        on_backend!(self.model(&self.cipher, user_id))
+        shared!(self.model(&self.cipher, user_id))
     }
 
     // ---- users ----
 
     /// Every user (anyone with a batch, a model or a decision), by id.
     pub async fn users(&self) -> Result<Vec<UserStats>, StorageError> {
-        on_backend!(self.users())
+        shared!(self.users())
     }
 
     /// One user; `None` if it has no batch, model or decision.
     pub async fn user(&self, user_id: &str) -> Result<Option<UserStats>, StorageError> {
-        on_backend!(self.user(user_id))
+        shared!(self.user(user_id))
     }
 
     /// Erases everything of a user, in one transaction: batches (and so events), model,
     /// decisions and training jobs. Returns what was removed.
     pub async fn erase_user(&self, user_id: &str) -> Result<Erased, StorageError> {
-        on_backend!(self.erase_user(user_id))
+        shared!(self.remove_user(user_id, true))
     }
 
     /// Starts a user's enrolment over, in one transaction: removes their batches, model and
     /// training jobs but keeps their decisions in the audit log (`decisions` is 0).
     pub async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
-        on_backend!(self.reset_user(user_id))
+        shared!(self.remove_user(user_id, false))
     }
 
     // ---- decisions ----
 
     /// Appends a decision to the audit log; returns its id.
     pub async fn insert_decision(&self, d: &NewDecision<'_>) -> Result<i64, StorageError> {
-        on_backend!(self.insert_decision(d))
+        shared!(self.insert_decision(d))
     }
 
     /// The decisions that match `q`, newest (`created_ms`, then id) first, from its
@@ -232,12 +273,12 @@ impl Store {
         &self,
         q: &DecisionQuery<'_>,
     ) -> Result<Vec<DecisionRecord>, StorageError> {
-        on_backend!(self.decisions(q))
+        shared!(self.decisions(q))
     }
 
     /// How many decisions match `q`'s filters (its offset and limit aside).
     pub async fn count_decisions(&self, q: &DecisionQuery<'_>) -> Result<u64, StorageError> {
-        on_backend!(self.count_decisions(q))
+        shared!(self.count_decisions(q))
     }
 
     /// Decisions since `from_ms` counted per kind and per bucket of `bucket_ms`
@@ -247,7 +288,7 @@ impl Store {
         from_ms: i64,
         bucket_ms: i64,
     ) -> Result<Vec<DecisionCount>, StorageError> {
-        on_backend!(self.decision_counts(from_ms, bucket_ms))
+        shared!(self.decision_counts(from_ms, bucket_ms))
     }
 
     // ---- training queue ----
@@ -255,7 +296,7 @@ impl Store {
     /// Queues training for a user and returns the job id; if the user already has a
     /// queued or running job, returns that job's id instead.
     pub async fn enqueue_training(&self, user_id: &str) -> Result<i64, StorageError> {
-        on_backend!(self.enqueue_training(user_id))
+        shared!(self.enqueue_training(user_id, self.now_ms()))
     }
 
     /// Atomically moves the oldest claimable job to running and returns it; `None` if none
@@ -266,41 +307,41 @@ impl Store {
     /// node's job is never taken. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`: nodes
     /// claiming at once get different jobs.
     pub async fn claim_job(&self) -> Result<Option<Job>, StorageError> {
-        on_backend!(self.claim_job(self.job_lease))
+        shared!(self.claim_job(self.now_ms(), self.job_lease))
     }
 
     /// Extends the lease of a running job by this store's lease from now; `false` if the
     /// job is no longer running (finished, or its user erased). Renew well within the lease.
     pub async fn renew_job(&self, id: i64) -> Result<bool, StorageError> {
-        on_backend!(self.renew_job(id, self.job_lease))
+        shared!(self.renew_job(id, self.now_ms(), self.job_lease))
     }
 
     /// What automatic training needs to know about a user, in one query.
     pub async fn training_status(&self, user_id: &str) -> Result<TrainingStatus, StorageError> {
-        on_backend!(self.training_status(user_id))
+        shared!(self.training_status(user_id))
     }
 
     /// Marks a job done (`error` is `None`) or failed with `error`. A job that no longer
     /// exists (its user was erased) is ignored.
     pub async fn finish_job(&self, id: i64, error: Option<&str>) -> Result<(), StorageError> {
-        on_backend!(self.finish_job(id, error))
+        shared!(self.finish_job(id, error))
     }
 
     /// A job by id.
     pub async fn job(&self, id: i64) -> Result<Option<Job>, StorageError> {
-        on_backend!(self.job(id))
+        shared!(self.job(id))
     }
 
     // ---- settings ----
 
     /// The settings document, if one was stored.
     pub async fn settings(&self) -> Result<Option<String>, StorageError> {
-        on_backend!(self.settings())
+        shared!(self.settings())
     }
 
     /// Replaces the settings document.
     pub async fn put_settings(&self, json: &str) -> Result<(), StorageError> {
-        on_backend!(self.put_settings(json))
+        shared!(self.put_settings(json))
     }
 
     // ---- accounts and web sessions ----
@@ -314,7 +355,7 @@ impl Store {
         password_hash: &str,
         now_ms: i64,
     ) -> Result<Account, StorageError> {
-        on_backend!(self.create_account(kind, username, password_hash, now_ms))
+        shared!(self.create_account(kind, username, password_hash, now_ms))
     }
 
     /// The account of this kind and username.
@@ -323,12 +364,12 @@ impl Store {
         kind: AccountKind,
         username: &str,
     ) -> Result<Option<Account>, StorageError> {
-        on_backend!(self.account(kind, username))
+        shared!(self.account(kind, username))
     }
 
     /// Every account of a kind, by username.
     pub async fn accounts(&self, kind: AccountKind) -> Result<Vec<Account>, StorageError> {
-        on_backend!(self.accounts(kind))
+        shared!(self.accounts(kind))
     }
 
     /// Replaces an account's password hash and lifts any lock. `false` if there is no
@@ -338,7 +379,7 @@ impl Store {
         account_id: i64,
         password_hash: &str,
     ) -> Result<bool, StorageError> {
-        on_backend!(self.set_password(account_id, password_hash))
+        shared!(self.set_password(account_id, password_hash))
     }
 
     /// Counts a failed sign-in. The `limit`-th failure in a row locks the account until
@@ -351,12 +392,12 @@ impl Store {
         limit: u32,
         lock_ms: i64,
     ) -> Result<Option<Account>, StorageError> {
-        on_backend!(self.record_login_failure(account_id, now_ms, limit, lock_ms))
+        shared!(self.record_login_failure(account_id, now_ms, limit, lock_ms))
     }
 
     /// A successful sign-in: the failure count starts again.
     pub async fn record_login_success(&self, account_id: i64) -> Result<(), StorageError> {
-        on_backend!(self.record_login_success(account_id))
+        shared!(self.record_login_success(account_id))
     }
 
     /// Stores a signed-in browser session by the hash of its cookie token.
@@ -368,9 +409,7 @@ impl Store {
         created_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError> {
-        on_backend!(
-            self.create_web_session(token_hash, account_id, csrf_token, created_ms, expires_ms)
-        )
+        shared!(self.create_web_session(token_hash, account_id, csrf_token, created_ms, expires_ms))
     }
 
     /// The session with this token hash and its account, unless it expired by `now_ms`.
@@ -379,17 +418,17 @@ impl Store {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<Option<WebSession>, StorageError> {
-        on_backend!(self.web_session(token_hash, now_ms))
+        shared!(self.web_session(token_hash, now_ms))
     }
 
     /// Signs a browser out.
     pub async fn delete_web_session(&self, token_hash: &str) -> Result<(), StorageError> {
-        on_backend!(self.delete_web_session(token_hash))
+        shared!(self.delete_web_session(token_hash))
     }
 
     /// Deletes the sessions expired by `now_ms`; returns how many.
     pub async fn purge_web_sessions(&self, now_ms: i64) -> Result<u64, StorageError> {
-        on_backend!(self.purge_web_sessions(now_ms))
+        shared!(self.purge_web_sessions(now_ms))
     }
 
     // ---- key rotation ----
@@ -399,11 +438,10 @@ impl Store {
     /// store (and its clones) can then no longer write blobs (they get
     /// [`StorageError::Crypto`]), so replace them with the returned one.
     pub async fn rotate(&self, new: Cipher) -> Result<Store, StorageError> {
-        on_backend!(self.rotate(&self.cipher, &new))?;
+        shared!(self.rotate(&self.cipher, &new))?;
         Ok(Store {
-            db: self.db.clone(),
             cipher: new,
-            job_lease: self.job_lease,
+            ..self.clone()
         })
     }
 

@@ -96,6 +96,22 @@ pub struct SessionEvents {
     pub batches: u64,
 }
 
+/// The batches of a session after a given `seq`, from
+/// [`crate::Store::session_events_after`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionTail {
+    pub user_id: String,
+    /// The events of the batches after the given `seq`, concatenated in `seq` order; the
+    /// screen of the last of them that had one.
+    pub recording: Recording,
+    /// The highest `seq` among them; `None` if there was none.
+    pub last_seq: Option<i64>,
+    /// How many batches that was.
+    pub new_batches: u64,
+    /// All batches of the session, so a caller can tell a late, lower `seq` arrived.
+    pub total_batches: u64,
+}
+
 /// A user's current model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredModel {
