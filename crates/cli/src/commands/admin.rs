@@ -2,7 +2,6 @@ use std::io::BufRead;
 
 use anyhow::{Context, bail};
 use pointerprint_server::app::accounts::{check_password_rules, hash_password};
-use pointerprint_server::app::clock::now_ms;
 use pointerprint_storage::{AccountKind, StorageError};
 
 use super::with_store;
@@ -44,7 +43,7 @@ pub fn run(command: AdminCommand) -> anyhow::Result<()> {
             let hash = hash_password(&password);
             with_store(data, async |_, store| {
                 match store
-                    .create_account(AccountKind::Admin, &username, &hash, now_ms())
+                    .create_account(AccountKind::Admin, &username, &hash, store.now_ms())
                     .await
                 {
                     Ok(_) => {}

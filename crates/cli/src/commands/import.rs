@@ -28,7 +28,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 user_id: &args.user,
                 session_id: &session_id,
                 seq: 0,
-                received_ms: pointerprint_server::app::clock::now_ms(),
+                received_ms: store.now_ms(),
                 events: &recording.events,
                 screen: recording.screen,
             };

@@ -1,6 +1,5 @@
 use anyhow::Context;
 use pointerprint_server::app::accounts::{hash_password, random_password};
-use pointerprint_server::app::clock::now_ms;
 use pointerprint_server::app::keys::{hash_token, new_key};
 use pointerprint_server::{Application, Config};
 use pointerprint_storage::{AccountKind, Role, StorageError};
@@ -78,7 +77,12 @@ async fn first_start(config: &Config) -> anyhow::Result<Option<String>> {
     if store.accounts(AccountKind::Admin).await?.is_empty() {
         let new = random_password();
         match store
-            .create_account(AccountKind::Admin, "admin", &hash_password(&new), now_ms())
+            .create_account(
+                AccountKind::Admin,
+                "admin",
+                &hash_password(&new),
+                store.now_ms(),
+            )
             .await
         {
             Ok(_) => password = Some(new),

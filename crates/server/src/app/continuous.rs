@@ -8,11 +8,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pointerprint_core::{IncrementalExtractor, Recording};
+use pointerprint_core::IncrementalExtractor;
 use tokio::sync::broadcast;
 
 use crate::app::App;
-use crate::app::clock::now_ms;
 use crate::app::error::AppError;
 use crate::app::live::LiveEvent;
 use crate::domain::ids::{SessionId, UserId};
@@ -41,9 +40,9 @@ struct Tracker {
     trust: Trust,
     /// Whether any action was scored by a model (else the session says nothing yet).
     scored: bool,
-    /// Batches and events read so far.
+    /// Batches read so far, and the highest `seq` among them.
     batches: u64,
-    events: usize,
+    last_seq: Option<i64>,
     last: Option<TrustUpdate>,
 }
 
@@ -110,7 +109,7 @@ pub async fn advance(app: &App, session_id: &SessionId) -> Option<TrustUpdate> {
                         user_id: user_id.unwrap_or_default(),
                         session_id: session_id.to_string(),
                         trust,
-                        created_ms: now_ms(),
+                        created_ms: app.store.now_ms(),
                     },
                 );
             }
@@ -134,48 +133,59 @@ pub async fn latest(app: &App, session_id: &SessionId) -> Option<TrustUpdate> {
 }
 
 /// Moves the tracker over the batches stored since it last read; `None` when there was
-/// nothing new. A tracker that cannot be continued (the session was erased, or a batch
-/// arrived out of order) is rebuilt from the start.
+/// nothing new. A tracker that cannot be continued (a batch arrived late, below what was
+/// read, or the session changed hands) is rebuilt from the start.
 async fn read_new(
     app: &App,
     session_id: &SessionId,
     tracker: &mut Option<Tracker>,
 ) -> Result<Option<TrustUpdate>, AppError> {
-    let Some(session) = app.store.session_events(session_id.as_str()).await? else {
+    let after = tracker.as_ref().and_then(|t| t.last_seq);
+    let Some(mut tail) = app
+        .store
+        .session_events_after(session_id.as_str(), after)
+        .await?
+    else {
         *tracker = None;
         return Ok(None);
     };
-    let user_id = UserId::parse(session.user_id).map_err(AppError::internal)?;
     let continues = tracker.as_ref().is_some_and(|t| {
-        t.user_id == user_id
-            && t.batches <= session.batches
-            && t.events <= session.recording.events.len()
+        t.user_id.as_str() == tail.user_id && t.batches + tail.new_batches == tail.total_batches
     });
     if !continues {
+        if after.is_some() {
+            match app
+                .store
+                .session_events_after(session_id.as_str(), None)
+                .await?
+            {
+                Some(whole) => tail = whole,
+                None => {
+                    *tracker = None;
+                    return Ok(None);
+                }
+            }
+        }
         *tracker = Some(Tracker {
-            user_id: user_id.clone(),
+            user_id: UserId::parse(tail.user_id.as_str()).map_err(AppError::internal)?,
             features: IncrementalExtractor::default(),
             trust: Trust::default(),
             scored: false,
             batches: 0,
-            events: 0,
+            last_seq: None,
             last: None,
         });
     }
     let Some(t) = tracker.as_mut() else {
         return Ok(None);
     };
-    if t.batches == session.batches && t.last.is_some() {
+    if tail.new_batches == 0 && t.last.is_some() {
         return Ok(None);
     }
-    let new = Recording {
-        events: session.recording.events[t.events..].to_vec(),
-        screen: session.recording.screen,
-    };
-    t.batches = session.batches;
-    t.events = session.recording.events.len();
-    let actions = t.features.push(&new);
-    match app.cache.model(&user_id).await? {
+    t.batches += tail.new_batches;
+    t.last_seq = tail.last_seq.or(t.last_seq);
+    let actions = t.features.push(&tail.recording);
+    match app.cache.model(&t.user_id).await? {
         Some(model) => {
             t.trust.score(&model, &model.action_scores(&actions));
             t.scored = true;

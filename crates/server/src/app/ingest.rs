@@ -5,7 +5,6 @@ use pointerprint_core::Recording;
 use pointerprint_storage::{Inserted, NewBatch, TrainingStatus};
 
 use crate::app::App;
-use crate::app::clock::now_ms;
 use crate::app::error::AppError;
 use crate::domain::enrolment::Enrolment;
 use crate::domain::events::check_events;
@@ -26,7 +25,7 @@ pub async fn store_batch(
         user_id: user_id.as_str(),
         session_id: session_id.as_str(),
         seq,
-        received_ms: now_ms(),
+        received_ms: app.store.now_ms(),
         events: &recording.events,
         screen: recording.screen,
     };

@@ -12,7 +12,6 @@
 
 pub mod accounts;
 pub mod cache;
-pub mod clock;
 pub mod config;
 pub mod continuous;
 pub mod demo;

@@ -4,7 +4,6 @@ use pointerprint_core::{FeatureVector, Recording, extract};
 use pointerprint_storage::NewDecision;
 
 use crate::app::App;
-use crate::app::clock::now_ms;
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::live::{self, LiveEvent};
 use crate::domain::decision::{Verdict, decide};
@@ -68,7 +67,7 @@ async fn verify(
     let reasons_json = serde_json::to_string(&verdict.reasons).map_err(AppError::internal)?;
     let decision = serde_json::to_value(verdict.decision).map_err(AppError::internal)?;
     let decision = decision.as_str().unwrap_or("unknown");
-    let created_ms = now_ms();
+    let created_ms = app.store.now_ms();
     let id = app
         .store
         .insert_decision(&NewDecision {

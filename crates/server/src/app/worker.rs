@@ -12,7 +12,6 @@ use pointerprint_model::{Learner, TrainConfig, UserModel};
 use pointerprint_storage::JobState;
 
 use crate::app::AppState;
-use crate::app::clock::now_ms;
 use crate::app::error::AppError;
 use crate::domain::ids::UserId;
 
@@ -177,7 +176,7 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
     let summary = serde_json::to_string(model.summary()).map_err(|e| e.to_string())?;
     state
         .store
-        .put_model(user_id, &bytes, &summary, now_ms())
+        .put_model(user_id, &bytes, &summary, state.store.now_ms())
         .await
         .map_err(|e| e.to_string())?;
     match UserId::parse(user_id) {

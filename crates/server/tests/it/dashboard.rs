@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use pointerprint_formats::to_native;
 use pointerprint_server::app::accounts::hash_password;
-use pointerprint_server::app::clock::now_ms;
 use pointerprint_server::startup::open_store;
 use pointerprint_storage::AccountKind;
 use pointerprint_synth::session;
@@ -31,7 +30,7 @@ pub async fn spawn_with_admin(adjust: impl FnOnce(&mut pointerprint_server::Conf
             AccountKind::Admin,
             ADMIN,
             &hash_password(PASSWORD),
-            now_ms(),
+            store.now_ms(),
         )
         .await
         .unwrap();

@@ -14,7 +14,6 @@ use crate::app::accounts::{
     SignInError, check_password, check_password_rules, count_failed_sign_in, hash_password,
     start_web_session,
 };
-use crate::app::clock::now_ms;
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::verify::verify_events;
 use crate::domain::decision::Verdict;
@@ -67,7 +66,7 @@ pub async fn register(app: &App, username: &str, password: String) -> Result<Sig
         .map_err(AppError::internal)?;
     let account = match app
         .store
-        .create_account(AccountKind::Demo, username, &hash, now_ms())
+        .create_account(AccountKind::Demo, username, &hash, app.store.now_ms())
         .await
     {
         Ok(account) => account,
@@ -81,7 +80,7 @@ pub async fn register(app: &App, username: &str, password: String) -> Result<Sig
         Err(e) => return Err(e.into()),
     };
     hold_to_demo_policy(app, &user_id).await?;
-    let (token, _csrf) = start_web_session(&app.store, &account, now_ms()).await?;
+    let (token, _csrf) = start_web_session(&app.store, &account, app.store.now_ms()).await?;
     Ok(SignedIn {
         account,
         user_id,
@@ -125,9 +124,15 @@ pub async fn sign_in(
     recording: Recording,
 ) -> Result<SignInOutcome, AppError> {
     check_events(&recording, app.config.max_verify_events)?;
-    let account = check_password(&app.store, AccountKind::Demo, username, password, now_ms())
-        .await
-        .map_err(sign_in_error)?;
+    let account = check_password(
+        &app.store,
+        AccountKind::Demo,
+        username,
+        password,
+        app.store.now_ms(),
+    )
+    .await
+    .map_err(|e| sign_in_error(app, e))?;
     let user_id = user_id(&account.username)?;
     let verdict = verify_events(app, &user_id, recording).await?;
     let mut outcome = SignInOutcome {
@@ -139,13 +144,15 @@ pub async fn sign_in(
     match outcome.verdict.decision {
         Decision::Accept => {
             app.store.record_login_success(account.id).await?;
-            let (token, _csrf) = start_web_session(&app.store, &account, now_ms()).await?;
+            let (token, _csrf) =
+                start_web_session(&app.store, &account, app.store.now_ms()).await?;
             outcome.token = Some(token);
         }
         // A mouse that is not the owner's counts like a wrong password: whoever has the
         // password gets a few tries, not as many as it takes to be let in.
         Decision::Reject => {
-            outcome.locked_until_ms = count_failed_sign_in(&app.store, &account, now_ms()).await?;
+            outcome.locked_until_ms =
+                count_failed_sign_in(&app.store, &account, app.store.now_ms()).await?;
         }
         // Too few actions says nothing about who moved the mouse.
         Decision::InsufficientData => {}
@@ -153,7 +160,7 @@ pub async fn sign_in(
     Ok(outcome)
 }
 
-fn sign_in_error(e: SignInError) -> AppError {
+fn sign_in_error(app: &App, e: SignInError) -> AppError {
     match e {
         SignInError::Invalid => AppError::new(
             ErrorKind::Unauthenticated,
@@ -165,7 +172,7 @@ fn sign_in_error(e: SignInError) -> AppError {
             "account_locked",
             format!(
                 "too many failed sign-ins: try again in {} minutes",
-                ((until_ms - now_ms()) / 60_000).max(1)
+                ((until_ms - app.store.now_ms()) / 60_000).max(1)
             ),
         ),
         SignInError::Storage(e) => e.into(),

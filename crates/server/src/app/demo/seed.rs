@@ -10,8 +10,6 @@ use pointerprint_storage::{NewBatch, StorageError, Store};
 use pointerprint_synth::{Hand, MotorStyle, population};
 use rand::{Rng, SeedableRng};
 
-use crate::app::clock::now_ms;
-
 /// Fewer other users with data than this, and the synthetic ones are added.
 const WANTED_OTHERS: usize = 10;
 /// How many synthetic users, named `synthetic-01`...
@@ -54,7 +52,7 @@ pub async fn background_population(store: &Store) -> Result<usize, StorageError>
                         user_id: &user_id,
                         session_id: &session_id,
                         seq: seq as i64,
-                        received_ms: now_ms(),
+                        received_ms: store.now_ms(),
                         events,
                         screen: recording.screen,
                     })

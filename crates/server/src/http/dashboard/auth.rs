@@ -21,7 +21,6 @@ use subtle::ConstantTimeEq;
 use super::page::{PageError, render};
 use crate::app::AppState;
 use crate::app::accounts::{self, SignInError};
-use crate::app::clock::now_ms;
 use crate::http::extract::cookie;
 
 /// The session cookie.
@@ -50,7 +49,7 @@ impl Admin {
     /// responses such as the live feed ask again from time to time.
     pub async fn still_signed_in(&self, state: &AppState) -> bool {
         matches!(
-            accounts::web_session(&state.store, &self.token, now_ms()).await,
+            accounts::web_session(&state.store, &self.token, state.store.now_ms()).await,
             Ok(Some(_))
         )
     }
@@ -74,7 +73,7 @@ impl FromRequestParts<AppState> for Admin {
         state: &AppState,
     ) -> Result<Self, SignInRequired> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(SignInRequired)?;
-        match accounts::web_session(&state.store, token, now_ms()).await {
+        match accounts::web_session(&state.store, token, state.store.now_ms()).await {
             Ok(Some(session)) if session.account.kind == AccountKind::Admin => Ok(Admin {
                 session,
                 token: token.to_string(),
@@ -247,7 +246,7 @@ pub async fn login(
     if expected.is_empty() || !same_token(&form.csrf, expected) {
         return Ok(PostRefused::Csrf.into_response());
     }
-    let now = now_ms();
+    let now = state.store.now_ms();
     let account = match accounts::sign_in(
         &state.store,
         AccountKind::Admin,

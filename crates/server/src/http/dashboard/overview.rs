@@ -12,7 +12,6 @@ use super::format;
 use super::log::Row;
 use super::page::{Chrome, PageError, render};
 use crate::app::AppState;
-use crate::app::clock::now_ms;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -101,7 +100,7 @@ fn chart(
 
 /// `GET /dashboard`.
 pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<Response, PageError> {
-    let now = now_ms();
+    let now = state.store.now_ms();
     // Whole hours and days, ending with the current one.
     let hour_start = now - now.rem_euclid(HOUR) - 23 * HOUR;
     let day_start = now - now.rem_euclid(DAY) - 13 * DAY;

@@ -10,7 +10,6 @@ use pointerprint_storage::AccountKind;
 
 use crate::app::AppState;
 use crate::app::accounts::{SESSION_MS, web_session};
-use crate::app::clock::now_ms;
 use crate::app::demo::user_id;
 use crate::domain::ids::UserId;
 use crate::http::error::ApiError;
@@ -54,7 +53,7 @@ impl FromRequestParts<AppState> for DemoUser {
             )
         };
         let token = token(&parts.headers).ok_or_else(not_signed_in)?;
-        let session = web_session(&state.store, token, now_ms())
+        let session = web_session(&state.store, token, state.store.now_ms())
             .await?
             .filter(|s| s.account.kind == AccountKind::Demo)
             .ok_or_else(not_signed_in)?;
