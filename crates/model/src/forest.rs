@@ -3,9 +3,9 @@
 //! and one random threshold per feature, and keeps the one that best separates the classes.
 
 use pointerprint_core::{FEATURE_COUNT, FeatureVector};
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use serde::{Deserialize, Serialize};
 
 /// Forest settings.
@@ -62,7 +62,7 @@ impl Forest {
         let weights: Vec<f64> = (0..rows.len())
             .map(|i| if i < genuine.len() { 1.0 } else { w_neg })
             .collect();
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = ChaCha12Rng::seed_from_u64(seed);
         let trees = (0..params.trees)
             .map(|_| {
                 let mut sample: Vec<u32> = (0..rows.len() as u32).collect();
@@ -118,7 +118,7 @@ struct Grower<'a> {
     genuine: usize,
     weights: &'a [f64],
     params: &'a ForestParams,
-    rng: &'a mut StdRng,
+    rng: &'a mut ChaCha12Rng,
     nodes: Vec<Node>,
 }
 

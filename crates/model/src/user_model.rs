@@ -1,9 +1,9 @@
 //! Training, scoring and storing one user's model.
 
 use pointerprint_core::FeatureVector;
-use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::{Calibration, Decision, SessionScore};
@@ -179,7 +179,7 @@ impl UserModel {
             return Err(ModelError::NoPopulation);
         }
         let folds = config.folds.max(2);
-        let mut rng = StdRng::seed_from_u64(config.seed);
+        let mut rng = ChaCha12Rng::seed_from_u64(config.seed);
 
         // Out-of-fold scores: each block of the user's (and every background user's) actions
         // is scored by a model that did not see it, as a future session would be.
@@ -315,7 +315,7 @@ fn fit(
     config: &TrainConfig,
     genuine: &[&FeatureVector],
     background: &[Vec<&FeatureVector>],
-    rng: &mut StdRng,
+    rng: &mut ChaCha12Rng,
 ) -> Result<Fitted, ModelError> {
     match config.learner {
         Learner::OneClass => Ok(Fitted::OneClass(OneClass::fit(genuine))),

@@ -75,7 +75,7 @@ const PAGE: (f64, f64, f64, f64) = (140.0, 290.0, 1140.0, 720.0);
 fn demo_session(style: &MotorStyle, seed: u64) -> Recording {
     let mut tape = Tape {
         hand: Hand::new(style, seed),
-        rng: rand::rngs::StdRng::seed_from_u64(style.seed ^ seed.rotate_left(17)),
+        rng: rand_chacha::ChaCha12Rng::seed_from_u64(style.seed ^ seed.rotate_left(17)),
         events: Vec::new(),
         t: 1_000.0,
         pos: (640.0, 400.0),
@@ -121,7 +121,7 @@ fn demo_session(style: &MotorStyle, seed: u64) -> Recording {
 /// A session being written from a synthetic hand.
 struct Tape {
     hand: Hand,
-    rng: rand::rngs::StdRng,
+    rng: rand_chacha::ChaCha12Rng,
     events: Vec<Event>,
     t: f64,
     pos: (f64, f64),
