@@ -68,8 +68,8 @@ mod tests {
     fn labels_are_read_with_located_errors() {
         let labels = parse_labels("filename,is_illegal\nsession_1,0\n\n session_2 , 1\n").unwrap();
         assert_eq!(labels.len(), 2);
-        assert_eq!(labels["session_1"], false);
-        assert_eq!(labels["session_2"], true);
+        assert!(!labels["session_1"]);
+        assert!(labels["session_2"]);
         let e = parse_labels("filename,is_illegal\nsession_1,maybe\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 11));
         assert!(e.message.contains("\"maybe\""), "{e}");
