@@ -15,22 +15,34 @@ pub enum ClientError {
         code: Option<String>,
         message: String,
     },
-    /// No answer: the connection, the request or the body failed.
-    #[error("{kind}: {source}")]
+    /// No answer: the connection, the request or the body failed. (The cause is part of
+    /// the message, not a separate source, so an error chain prints it once.)
+    #[error("{kind}: {}", with_causes(error))]
     Transport {
         kind: TransportKind,
-        #[source]
-        source: reqwest::Error,
+        error: reqwest::Error,
     },
     /// A success status with a body that is not the documented JSON.
     #[error("HTTP {status}: unexpected answer: {detail}")]
     Decode { status: u16, detail: String },
     /// The trust stream's WebSocket failed.
     #[error("WebSocket: {0}")]
-    WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    WebSocket(Box<tokio_tungstenite::tungstenite::Error>),
     /// The node's address is not an `http://` or `https://` URL.
     #[error("{0:?} is not an http:// or https:// URL")]
     InvalidBase(String),
+}
+
+/// An error and its causes on one line: reqwest's own message names only the request.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// How a request failed without an answer, for counting failures by kind.
@@ -84,17 +96,17 @@ impl ClientError {
 }
 
 impl From<reqwest::Error> for ClientError {
-    fn from(source: reqwest::Error) -> Self {
-        let kind = if source.is_timeout() {
+    fn from(error: reqwest::Error) -> Self {
+        let kind = if error.is_timeout() {
             TransportKind::Timeout
-        } else if source.is_connect() {
+        } else if error.is_connect() {
             TransportKind::Connect
-        } else if source.is_body() || source.is_decode() {
+        } else if error.is_body() || error.is_decode() {
             TransportKind::Body
         } else {
             TransportKind::Request
         };
-        ClientError::Transport { kind, source }
+        ClientError::Transport { kind, error }
     }
 }
 
