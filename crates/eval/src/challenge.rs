@@ -4,9 +4,9 @@
 //!
 //! A session's score is cohort-normalised (see [`crate::impostor_score`]).
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use pointerprint_formats::read_labels;
 use pointerprint_model::TrainConfig;
 use serde::Serialize;
 
@@ -126,36 +126,4 @@ pub fn labelled_trials(
             })
         })
         .collect()
-}
-
-/// Reads `filename,is_illegal` labels (a header line is allowed).
-pub fn read_labels(path: &Path) -> Result<HashMap<String, bool>, EvalError> {
-    let bad = |message: String| EvalError::Layout {
-        path: path.to_path_buf(),
-        message,
-    };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read labels: {e}")))?;
-    let mut labels = HashMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || (i == 0 && line.starts_with("filename")) {
-            continue;
-        }
-        let (name, flag) = line
-            .split_once(',')
-            .ok_or_else(|| bad(format!("line {}: expected filename,is_illegal", i + 1)))?;
-        let impostor = match flag.trim() {
-            "1" => true,
-            "0" => false,
-            other => {
-                return Err(bad(format!(
-                    "line {}: is_illegal must be 0 or 1, found {other:?}",
-                    i + 1
-                )));
-            }
-        };
-        labels.insert(name.trim().to_string(), impostor);
-    }
-    Ok(labels)
 }

@@ -1,8 +1,8 @@
 //! Writing evaluation results: scores, a JSON report and the plots a person looks at.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use pointerprint_formats::{ScoreRow, write_scores};
 use pointerprint_plot::{Curve, det_png, roc_png, score_histogram_png};
 use serde::Serialize;
 
@@ -39,10 +39,13 @@ pub fn write_challenge(
     seconds: f64,
 ) -> Result<Written, ReportError> {
     create(out)?;
-    let mut csv = String::from("filename,user,score\n");
-    for s in &result.sessions {
-        let _ = writeln!(csv, "{},{},{}", s.filename, s.user, s.score);
-    }
+    let mut csv = Vec::new();
+    let rows = result.sessions.iter().map(|s| ScoreRow {
+        filename: &s.filename,
+        user: &s.user,
+        score: s.score,
+    });
+    write_scores(&mut csv, rows).expect("writing to memory cannot fail");
     write(out.join("scores.csv"), csv)?;
 
     #[derive(Serialize)]

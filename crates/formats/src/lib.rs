@@ -5,7 +5,9 @@
 
 mod csv;
 mod decimal;
+mod evaluation;
 mod extension;
+mod feature_table;
 mod native;
 
 use std::fmt;
@@ -14,7 +16,9 @@ use std::path::{Path, PathBuf};
 use pointerprint_core::Recording;
 
 pub use csv::{CsvFlavour, write_csv};
+pub use evaluation::{ScoreRow, parse_labels, write_scores};
 pub use extension::ExtensionEvent;
+pub use feature_table::{format_feature_rows, write_feature_header};
 pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
 
 /// The formats the readers understand.
@@ -117,6 +121,21 @@ pub fn parse_as(bytes: &[u8], format: Format) -> Result<Recording, ParseError> {
         Format::ExtensionJson => extension::parse(bytes),
         Format::Native => native::parse(bytes),
     }
+}
+
+/// Reads and parses a `filename,is_illegal` labels file (see [`parse_labels`]).
+pub fn read_labels(path: &Path) -> Result<std::collections::HashMap<String, bool>, ReadError> {
+    let located = |error| ReadError::Parse {
+        path: path.to_path_buf(),
+        error,
+    };
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| located(ParseError::new(1, 1, format!("not UTF-8: {e}"))))?;
+    parse_labels(text).map_err(located)
 }
 
 /// Reads and parses one session file.

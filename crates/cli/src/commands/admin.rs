@@ -52,7 +52,7 @@ pub fn run(command: AdminCommand) -> anyhow::Result<()> {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                println!("administrator {username} created; sign in at /dashboard");
+                say!("administrator {username} created; sign in at /dashboard")?;
                 anyhow::Ok(())
             })
         }

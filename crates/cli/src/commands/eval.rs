@@ -35,33 +35,37 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let result = challenge::run(&train, &test, args.labels.as_deref(), &config, &bars)?;
             drop(bars);
             let seconds = started.elapsed().as_secs_f64();
-            println!(
+            say!(
                 "{} test sessions scored against {} user models in {seconds:.1} s",
                 result.sessions.len(),
                 result.users.len()
-            );
+            )?;
             match &result.metrics {
                 Some(m) => {
-                    print_metrics("all sessions", m);
-                    println!(
+                    print_metrics("all sessions", m)?;
+                    say!(
                         "\n{:<12} {:>8} {:>8} {:>9} {:>9}",
-                        "user", "AUC", "EER", "sessions", "actions"
-                    );
+                        "user",
+                        "AUC",
+                        "EER",
+                        "sessions",
+                        "actions"
+                    )?;
                     for u in &result.users {
                         let (auc, eer) = u
                             .metrics
                             .as_ref()
                             .map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
-                        println!(
+                        say!(
                             "{:<12} {auc:>8.4} {:>7.2}% {:>9} {:>9}",
                             u.user,
                             eer * 100.0,
                             u.test_sessions,
                             u.training_actions
-                        );
+                        )?;
                     }
                 }
-                None => println!("no labels for the test sessions: scores written, no error rates"),
+                None => say!("no labels for the test sessions: scores written, no error rates")?,
             }
             report::write_challenge(&args.out, &result, seconds)?
         }
@@ -70,46 +74,50 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let result = split::run(&data, &config, &bars)?;
             drop(bars);
             let seconds = started.elapsed().as_secs_f64();
-            println!(
+            say!(
                 "{} users, chronological 2/3 train, 1/3 test, in {seconds:.1} s\n",
                 result.users.len()
-            );
-            println!(
+            )?;
+            say!(
                 "{:>8} {:>8} {:>8} {:>15} {:>15}",
-                "actions", "AUC", "EER", "AUC (no cohort)", "EER (no cohort)"
-            );
+                "actions",
+                "AUC",
+                "EER",
+                "AUC (no cohort)",
+                "EER (no cohort)"
+            )?;
             for w in &result.windows {
-                println!(
+                say!(
                     "{:>8} {:>8.4} {:>7.2}% {:>15.4} {:>14.2}%",
                     w.actions,
                     w.metrics.auc,
                     w.metrics.eer * 100.0,
                     w.without_cohort.auc,
                     w.without_cohort.eer * 100.0
-                );
+                )?;
             }
             report::write_split(&args.out, &result, seconds)?
         }
     };
-    println!();
+    say!()?;
     for path in written.0 {
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display())?;
     }
     Ok(())
 }
 
-fn print_metrics(what: &str, m: &Metrics) {
-    println!(
+fn print_metrics(what: &str, m: &Metrics) -> std::io::Result<()> {
+    say!(
         "{what}: AUC {:.4}  EER {:.2}%  ({} genuine, {} impostor)",
         m.auc,
         m.eer * 100.0,
         m.genuine,
         m.impostors
-    );
+    )?;
     let rates: Vec<String> = m
         .frr_at_far
         .iter()
         .map(|(far, frr)| format!("FRR {:.1}% at FAR {:.0}%", frr * 100.0, far * 100.0))
         .collect();
-    println!("  {}", rates.join(", "));
+    say!("  {}", rates.join(", "))
 }

@@ -38,10 +38,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             }
         }
         let id = store.enqueue_training(&args.user).await?;
-        println!(
+        say!(
             "{stored} sessions ({events} events) stored for {}; training job {id} queued (runs when the service runs)",
             args.user
-        );
+        )?;
         anyhow::Ok(())
     })
 }

@@ -17,7 +17,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
             with_store(data, async |_, store| {
                 let key = new_key(role);
                 store.create_key(&name, role, &hash_token(&key)).await?;
-                println!("{key}");
+                say!("{key}")?;
                 anyhow::Ok(())
             })
         }
@@ -43,10 +43,10 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
                         path.display()
                     )
                 })?;
-                println!(
+                say!(
                     "every stored event and model is now encrypted under the new key in {}",
                     path.display()
-                );
+                )?;
                 anyhow::Ok(())
             })
         }

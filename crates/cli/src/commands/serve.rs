@@ -1,3 +1,5 @@
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use pointerprint_server::app::accounts::{hash_password, random_password};
 use pointerprint_server::app::keys::{hash_token, new_key};
@@ -8,6 +10,8 @@ use crate::args::ServeArgs;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        // Colour only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
@@ -35,24 +39,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let demo = config.demo;
         let admin_password = first_start(&config).await?;
         let app = Application::build(config).await?;
-        println!(
+        say!(
             "pointerprint is listening on http://127.0.0.1:{} (data in {})",
             app.port(),
             data
-        );
+        )?;
         match admin_password {
-            Some(password) => println!(
+            Some(password) => say!(
                 "dashboard: http://127.0.0.1:{}/dashboard (first start: sign in as admin with \
                  password {password}; shown once)",
                 app.port()
             ),
-            None => println!("dashboard: http://127.0.0.1:{}/dashboard", app.port()),
-        }
+            None => say!("dashboard: http://127.0.0.1:{}/dashboard", app.port()),
+        }?;
         if demo {
-            println!(
+            say!(
                 "demo site: http://127.0.0.1:{}/demo/ (off with --no-demo)",
                 app.port()
-            );
+            )?;
         }
         app.run_until(shutdown_signal()).await.context("serving")
     })
@@ -64,13 +68,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 async fn first_start(config: &Config) -> anyhow::Result<Option<String>> {
     let store = pointerprint_server::startup::open_store(config).await?;
     if store.list_keys().await?.is_empty() {
-        println!("first start: created these API keys (shown once; only their hashes are stored):");
+        say!("first start: created these API keys (shown once; only their hashes are stored):")?;
         for role in [Role::Admin, Role::Ingest] {
             let key = new_key(role);
             store
                 .create_key("first start", role, &hash_token(&key))
                 .await?;
-            println!("  {:<6} {key}", role.to_string());
+            say!("  {:<6} {key}", role.to_string())?;
         }
     }
     let mut password = None;

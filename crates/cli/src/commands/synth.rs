@@ -47,11 +47,11 @@ pub fn run(args: SynthArgs) -> anyhow::Result<()> {
         }
     }
     std::fs::write(args.out.join("labels.csv"), labels).context("writing labels.csv")?;
-    println!(
+    say!(
         "{} synthetic users written to {}",
         args.users,
         args.out.display()
-    );
+    )?;
     Ok(())
 }
 

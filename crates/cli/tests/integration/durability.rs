@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pointerprint_client::{Client, ClientError, Method};
 use pointerprint_formats::to_native;
 use pointerprint_synth::{MotorStyle, session};
 use serde_json::{Value, json};
@@ -33,34 +34,20 @@ struct Acked {
     events: u64,
 }
 
-async fn post(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
-    path: &str,
-    body: &Value,
-) -> reqwest::Result<(u16, Value)> {
-    let resp = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    let value = resp.json::<Value>().await.unwrap_or(Value::Null);
-    Ok((status, value))
+async fn post(node: &Client, path: &str, body: &Value) -> Result<(u16, Value), ClientError> {
+    node.send_json(Method::POST, path, Some(body)).await
 }
 
-async fn stored_events(client: &reqwest::Client, base: &str, key: &str, user: &str) -> u64 {
-    let resp = client
-        .get(format!("{base}/v1/users/{user}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.json::<Value>().await.unwrap()["events"]
-        .as_u64()
+async fn stored_events(node: &Client, user: &str) -> u64 {
+    node.user(user).await.unwrap().expect("a known user").events
+}
+
+/// The server's API with `key`.
+fn api(base: &str, key: &str) -> Client {
+    Client::builder(base)
+        .key(key)
+        .timeout(Duration::from_secs(20))
+        .build()
         .unwrap()
 }
 
@@ -72,10 +59,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
     let dir = tempfile::tempdir().unwrap();
     let key = create_key(dir.path(), "secret");
     let server = Server::start(dir.path(), "serve-1.log");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let client = api(&server.base, &key);
 
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     // Per client: the events of the batch that was in flight when the connection broke.
@@ -83,7 +67,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let (client, base, key) = (client.clone(), server.base.clone(), key.clone());
+        let client = client.clone();
         let (acked, unacked, stop) = (acked.clone(), unacked.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let user = format!("durable-{}", c % USERS);
@@ -95,7 +79,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
                 }
                 let body = json!({"user_id": user, "session_id": session_id, "seq": seq,
                                   "events": batches[seq % batches.len()]});
-                match post(&client, &base, &key, "/v1/events", &body).await {
+                match post(&client, "/v1/events", &body).await {
                     Ok((202, reply)) => {
                         assert_eq!(reply["duplicate"], false, "{reply}");
                         assert_eq!(reply["accepted"], BATCH);
@@ -138,6 +122,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
     assert!(TcpStream::connect(("127.0.0.1", dead_port)).is_err());
 
     let server = Server::start(dir.path(), "serve-2.log");
+    let client = api(&server.base, &key);
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     let unacked = std::mem::take(&mut *unacked.lock().unwrap());
     for u in 0..USERS {
@@ -152,7 +137,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
             .filter(|(w, _)| *w == user)
             .map(|(_, n)| n)
             .sum();
-        let stored = stored_events(&client, &server.base, &key, &user).await;
+        let stored = stored_events(&client, &user).await;
         assert!(
             stored >= acknowledged && stored <= acknowledged + in_flight,
             "{user}: {stored} events stored, {acknowledged} acknowledged, {in_flight} in flight"
@@ -160,9 +145,7 @@ async fn kill_9_during_ingest_loses_no_acknowledged_batch() {
     }
     // The exact check: every acknowledged batch is there, so posting it again is a duplicate.
     for a in &acked {
-        let (status, reply) = post(&client, &server.base, &key, "/v1/events", &a.body)
-            .await
-            .unwrap();
+        let (status, reply) = post(&client, "/v1/events", &a.body).await.unwrap();
         assert_eq!(status, 202, "{reply}");
         assert_eq!(
             reply["duplicate"], true,
@@ -272,13 +255,7 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let body: Value = serde_json::from_str(&body).unwrap();
     let (status, reply) = runtime
-        .block_on(post(
-            &reqwest::Client::new(),
-            &server.base,
-            &key,
-            "/v1/events",
-            &body,
-        ))
+        .block_on(post(&api(&server.base, &key), "/v1/events", &body))
         .unwrap();
     assert_eq!(status, 202, "{reply}");
     assert_eq!(reply["duplicate"], true, "{reply}");

@@ -6,4 +6,5 @@ mod data;
 mod durability;
 mod loadtest;
 mod multinode;
+mod output;
 mod support;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use pointerprint_client::{Client, ClientError, Method};
 use pointerprint_formats::to_native;
 use pointerprint_storage::testing::TempPostgres;
 use pointerprint_synth::{MotorStyle, session};
@@ -31,43 +32,27 @@ fn batches(style: &MotorStyle, seed: u64, actions: usize, size: usize) -> Vec<Va
         .collect()
 }
 
-struct Client {
-    http: reqwest::Client,
-    key: String,
+/// A node's API with `key`, patient enough for training and a node's death.
+fn node(base: &str, key: &str) -> Client {
+    Client::builder(base)
+        .key(key)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
-impl Client {
-    async fn post(&self, base: &str, path: &str, body: &Value) -> reqwest::Result<(u16, Value)> {
-        let resp = self
-            .http
-            .post(format!("{base}{path}"))
-            .bearer_auth(&self.key)
-            .json(body)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.json().await.unwrap_or(Value::Null)))
-    }
+async fn post(node: &Client, path: &str, body: &Value) -> Result<(u16, Value), ClientError> {
+    node.send_json(Method::POST, path, Some(body)).await
+}
 
-    async fn events(&self, base: &str, user: &str, session_id: &str, seq: usize, events: &Value) {
-        let body = json!({"user_id": user, "session_id": session_id, "seq": seq, "events": events});
-        let (status, reply) = self.post(base, "/v1/events", &body).await.unwrap();
-        assert_eq!(status, 202, "{reply}");
-    }
+async fn events(node: &Client, user: &str, session_id: &str, seq: usize, events: &Value) {
+    let body = json!({"user_id": user, "session_id": session_id, "seq": seq, "events": events});
+    let (status, reply) = post(node, "/v1/events", &body).await.unwrap();
+    assert_eq!(status, 202, "{reply}");
+}
 
-    async fn stored_events(&self, base: &str, user: &str) -> u64 {
-        let resp = self
-            .http
-            .get(format!("{base}/v1/users/{user}"))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
-        resp.json::<Value>().await.unwrap()["events"]
-            .as_u64()
-            .unwrap()
-    }
+async fn stored_events(node: &Client, user: &str) -> u64 {
+    node.user(user).await.unwrap().expect("a known user").events
 }
 
 /// The next text message of a WebSocket, as JSON, within `within`.
@@ -114,26 +99,17 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
         1
     );
     let (a, b) = (node_a.base.clone(), node_b.base.clone());
-    let client = Client {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-        key: key.clone(),
-    };
+    let (node_a_api, node_b_api) = (node(&a, &key), node(&b, &key));
 
     // Enrolment through node A, training asked of node B: whichever node's worker
     // claims the job, B answers when the model is stored.
     let style = MotorStyle::from_seed(11);
     for s in 0..3u64 {
         for (seq, batch) in batches(&style, 100 + s, 80, 500).iter().enumerate() {
-            client
-                .events(&a, "alice", &format!("enrol-{s}"), seq, batch)
-                .await;
+            events(&node_a_api, "alice", &format!("enrol-{s}"), seq, batch).await;
         }
     }
-    let (status, reply) = client
-        .post(&b, "/v1/users/alice/train?wait=true", &json!({}))
+    let (status, reply) = post(&node_b_api, "/v1/users/alice/train?wait=true", &json!({}))
         .await
         .unwrap();
     assert_eq!(status, 200, "{reply}");
@@ -147,7 +123,7 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     .unwrap();
     let live = batches(&style, 200, 60, 100);
     for (seq, batch) in live.iter().enumerate() {
-        client.events(&a, "alice", "live-1", seq, batch).await;
+        events(&node_a_api, "alice", "live-1", seq, batch).await;
     }
     let mut pushed_actions = Vec::new();
     while let Some(update) = next_message(&mut ws, Duration::from_secs(10)).await {
@@ -167,14 +143,13 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     );
 
     // The session ingested through A, verified through B.
-    let (status, verdict) = client
-        .post(
-            &b,
-            "/v1/verify",
-            &json!({"user_id": "alice", "session_id": "live-1"}),
-        )
-        .await
-        .unwrap();
+    let (status, verdict) = post(
+        &node_b_api,
+        "/v1/verify",
+        &json!({"user_id": "alice", "session_id": "live-1"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 200, "{verdict}");
     assert!(
         matches!(verdict["decision"].as_str(), Some("accept" | "reject")),
@@ -183,42 +158,13 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     assert!(verdict["actions"].as_u64().unwrap() >= 40, "{verdict}");
 
     // Settings replaced through node A are in force on node B.
-    let admin = Client {
-        http: client.http.clone(),
-        key: admin_key,
-    };
-    let mut settings: Value = admin
-        .http
-        .get(format!("{a}/v1/settings"))
-        .bearer_auth(&admin.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (admin_a, admin_b) = (node(&a, &admin_key), node(&b, &admin_key));
+    let mut settings = admin_a.settings().await.unwrap();
     settings["min_actions"] = json!(7777);
-    let resp = admin
-        .http
-        .put(format!("{a}/v1/settings"))
-        .bearer_auth(&admin.key)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    admin_a.put_settings(&settings).await.unwrap();
     let mut seen_on_b = Value::Null;
     for _ in 0..50 {
-        seen_on_b = admin
-            .http
-            .get(format!("{b}/v1/settings"))
-            .bearer_auth(&admin.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        seen_on_b = admin_b.settings().await.unwrap();
         if seen_on_b["min_actions"] == 7777 {
             break;
         }
@@ -227,18 +173,11 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     assert_eq!(seen_on_b["min_actions"], 7777, "{seen_on_b}");
 
     // Erased through node A: node B, which has the model cached, no longer verifies.
-    let resp = client
-        .http
-        .delete(format!("{a}/v1/users/alice"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
+    node_a_api.erase_user("alice").await.unwrap();
     let inline = json!({"user_id": "alice", "events": live[0]});
     let mut status = 0;
     for _ in 0..50 {
-        status = client.post(&b, "/v1/verify", &inline).await.unwrap().0;
+        status = post(&node_b_api, "/v1/verify", &inline).await.unwrap().0;
         if status == 409 {
             break;
         }
@@ -250,10 +189,9 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     let acked: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
     let unacked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let client = Arc::new(client);
     let mut tasks = Vec::new();
     for c in 0..6u64 {
-        let (client, a) = (client.clone(), a.clone());
+        let node_a_api = node_a_api.clone();
         let (acked, unacked, stop) = (acked.clone(), unacked.clone(), stop.clone());
         let pool = batches(&MotorStyle::from_seed(20 + c), 300 + c, 200, 50);
         tasks.push(tokio::spawn(async move {
@@ -265,7 +203,7 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
                 }
                 let body = json!({"user_id": user, "session_id": session_id, "seq": seq,
                                   "events": pool[seq % pool.len()]});
-                match client.post(&a, "/v1/events", &body).await {
+                match post(&node_a_api, "/v1/events", &body).await {
                     Ok((202, reply)) => {
                         assert_eq!(reply["duplicate"], false, "{reply}");
                         acked.lock().unwrap().push((user.clone(), body));
@@ -306,14 +244,14 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
             .filter(|(w, _)| *w == user)
             .map(|(_, n)| n)
             .sum();
-        let stored = client.stored_events(&b, &user).await;
+        let stored = stored_events(&node_b_api, &user).await;
         assert!(
             stored >= acknowledged && stored <= acknowledged + in_flight,
             "{user}: {stored} events stored, {acknowledged} acknowledged, {in_flight} in flight"
         );
     }
     for (_, body) in &acked {
-        let (status, reply) = client.post(&b, "/v1/events", body).await.unwrap();
+        let (status, reply) = post(&node_b_api, "/v1/events", body).await.unwrap();
         assert_eq!(status, 202, "{reply}");
         assert_eq!(
             reply["duplicate"], true,

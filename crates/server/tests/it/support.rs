@@ -2,17 +2,20 @@
 
 use std::path::Path;
 
+use pointerprint_client::{Client, TrainingState};
 use pointerprint_core::Recording;
-use pointerprint_formats::to_native;
 use pointerprint_server::app::keys::{hash_token, new_key};
 use pointerprint_server::{Application, Config};
 use pointerprint_storage::Role;
 use pointerprint_synth::{MotorStyle, session};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub struct TestApp {
     pub base: String,
     pub config: Config,
+    /// The API client, without a key ([`TestApp::api`] gives one with a key).
+    pub api: Client,
+    /// Plain HTTP, for what is not the JSON API (pages, preflights, malformed bodies).
     pub client: reqwest::Client,
     pub keys: Keys,
     pub dir: tempfile::TempDir,
@@ -79,6 +82,7 @@ impl TestApp {
             let _ = stopped.await;
         }));
         TestApp {
+            api: Client::new(&base).unwrap(),
             base,
             client: reqwest::Client::new(),
             keys,
@@ -97,6 +101,12 @@ impl TestApp {
         Self::start(dir, keys, config).await
     }
 
+    /// The API client with `key`.
+    pub fn api(&self, key: &str) -> Client {
+        self.api.with_key(key)
+    }
+
+    /// Any request: the status and the answer (JSON, or a JSON string when it is not).
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -104,20 +114,11 @@ impl TestApp {
         key: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(key) = key {
-            req = req.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let api = match key {
+            Some(key) => self.api(key),
+            None => self.api.clone(),
+        };
+        api.send_json(method, path, body).await.unwrap()
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
@@ -137,17 +138,17 @@ impl TestApp {
         recording: &Recording,
         size: usize,
     ) -> usize {
-        let native = to_native(recording);
-        let events = serde_json::to_value(&native.events).unwrap();
-        let events = events.as_array().unwrap();
-        for (seq, chunk) in events.chunks(size).enumerate() {
-            let body =
-                json!({"user_id": user, "session_id": session_id, "seq": seq, "events": chunk});
-            let (status, reply) = self.post("/v1/events", &self.keys.ingest, &body).await;
-            assert_eq!(status, 202, "{reply}");
-            assert_eq!(reply["accepted"], chunk.len());
+        let acks = self
+            .api(&self.keys.ingest)
+            .post_recording(user, session_id, recording, size)
+            .await
+            .unwrap();
+        let chunks: Vec<usize> = recording.events.chunks(size).map(<[_]>::len).collect();
+        for (ack, events) in acks.iter().zip(&chunks) {
+            assert_eq!(ack.accepted as usize, *events, "{ack:?}");
         }
-        events.len().div_ceil(size)
+        assert_eq!(acks.len(), chunks.len());
+        acks.len()
     }
 }
 
@@ -165,14 +166,12 @@ pub async fn enrolled(app: &TestApp, n: u64) {
         }
     }
     for u in 0..n {
-        let (status, reply) = app
-            .post(
-                &format!("/v1/users/user{u}/train?wait=true"),
-                &app.keys.secret,
-                &json!({}),
-            )
-            .await;
-        assert_eq!(status, 200, "{reply}");
-        assert_eq!(reply["user"]["enrolled"], true);
+        let training = app
+            .api(&app.keys.secret)
+            .train(&format!("user{u}"), true)
+            .await
+            .unwrap();
+        assert_eq!(training.state, TrainingState::Done, "{training:?}");
+        assert!(training.user.is_some_and(|user| user.enrolled));
     }
 }
