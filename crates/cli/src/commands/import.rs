@@ -8,7 +8,7 @@ use crate::args::ImportArgs;
 /// service's trainer enrols the user from them.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     pointerprint_server::domain::ids::UserId::parse(args.user.as_str())
-        .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("--user {}", e.problem))?;
     let mut files = Vec::new();
     for path in &args.files {
         files.extend(session_files(path)?);
