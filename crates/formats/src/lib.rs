@@ -1,4 +1,5 @@
-//! Readers (and writers) for the file and wire formats of recorded mouse data.
+//! Readers (and writers) for the file and wire formats of recorded mouse data, and the CMU
+//! keystroke benchmark's CSV.
 //!
 //! Every reader turns bytes into a [`Recording`] or a [`ParseError`] that names the line and
 //! column of the first bad value; none panics and none silently skips a malformed row.
@@ -6,6 +7,7 @@
 mod csv;
 mod decimal;
 mod extension;
+mod keystroke;
 mod native;
 
 use std::fmt;
@@ -15,6 +17,7 @@ use pointerprint_core::Recording;
 
 pub use csv::{CsvFlavour, write_csv};
 pub use extension::ExtensionEvent;
+pub use keystroke::{CmuKeystrokeData, CmuRepetition, parse_cmu_keystroke, read_cmu_keystroke};
 pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
 
 /// The formats the readers understand.
