@@ -480,3 +480,73 @@ fn check(genuine: &[Vec<f64>], background: &[&[Vec<f64>]]) -> Result<(), Keystro
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pointerprint_core::keystroke::fixed_text_features;
+    use pointerprint_synth::Typist;
+
+    fn typings(person: u64, first: u64, n: u64) -> Vec<Vec<f64>> {
+        let typist = Typist::from_seed(person, 8);
+        (first..first + n)
+            .map(|s| fixed_text_features(&typist.typing(s, 0.0)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn both_detectors_rank_the_user_above_strangers() {
+        let train = typings(1, 0, 60);
+        let (own, stranger) = (typings(1, 1_000, 30), typings(9, 0, 30));
+        for detector in [Detector::ScaledManhattan, Detector::Ensemble] {
+            let config = KeystrokeConfig {
+                detector,
+                ..KeystrokeConfig::default()
+            };
+            let model = KeystrokeModel::train(&train, &[], &config).unwrap();
+            assert!(!model.has_background());
+            assert!(model.calibration().impostor.is_none());
+            let mean = |v: &[Vec<f64>]| v.iter().map(|t| model.evidence(t)).sum::<f64>() / 30.0;
+            assert!(mean(&own) > mean(&stranger) + 1.0, "{detector:?}");
+        }
+    }
+
+    #[test]
+    fn with_a_background_the_evidence_is_a_log_likelihood_ratio() {
+        let train = typings(1, 0, 60);
+        let others: Vec<Vec<Vec<f64>>> = (2..6).map(|p| typings(p, 0, 40)).collect();
+        let background: Vec<&[Vec<f64>]> = others.iter().map(Vec::as_slice).collect();
+        let model =
+            KeystrokeModel::train(&train, &background, &KeystrokeConfig::default()).unwrap();
+        assert!(model.has_background());
+        assert!(model.calibration().impostor.is_some());
+        // A stranger (not in the background): on average negative evidence; the user positive.
+        let mean =
+            |v: &[Vec<f64>]| v.iter().map(|t| model.evidence(t)).sum::<f64>() / v.len() as f64;
+        let (own, stranger) = (mean(&typings(1, 1_000, 30)), mean(&typings(9, 0, 30)));
+        assert!(own > 0.0 && stranger < 0.0, "{own} {stranger}");
+    }
+
+    #[test]
+    fn bad_training_data_is_refused() {
+        let config = KeystrokeConfig::default();
+        let few = typings(1, 0, MIN_TYPINGS as u64 - 1);
+        assert!(matches!(
+            KeystrokeModel::train(&few, &[], &config),
+            Err(KeystrokeModelError::NotEnoughData { .. })
+        ));
+        let mut ragged = typings(1, 0, 20);
+        ragged[3].pop();
+        assert!(matches!(
+            KeystrokeModel::train(&ragged, &[], &config),
+            Err(KeystrokeModelError::Length { index: 3, .. })
+        ));
+        let train = typings(1, 0, 20);
+        let mut bad = typings(2, 0, 20);
+        bad[5][0] = f64::NAN;
+        assert!(matches!(
+            KeystrokeModel::train(&train, &[&bad], &config),
+            Err(KeystrokeModelError::NonFinite { index: 25 })
+        ));
+    }
+}
