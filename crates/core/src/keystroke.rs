@@ -102,6 +102,8 @@ pub enum KeystrokeError {
     },
     #[error("a field of {length} keys is longer than {MAX_FIELD_LENGTH} or empty")]
     FieldLength { length: u16 },
+    #[error("a field of {found} keys where {expected} were expected")]
+    FieldMismatch { expected: usize, found: usize },
     #[error("the keystrokes span {span} ms, more than {MAX_SPAN_MS} ms")]
     SpanTooLong { span: f64 },
     #[error(

@@ -1,55 +1,35 @@
 //! The CMU keystroke protocols on a small data set in the benchmark's CSV layout, written by
 //! synthetic typists (the shared benchmark file is not needed).
 
-use std::fmt::Write as _;
-
-use pointerprint_core::keystroke::{KeystrokeSample, fixed_text_features};
 use pointerprint_eval::Silent;
 use pointerprint_eval::keystroke::{Split, run_background, run_benchmark};
-use pointerprint_formats::parse_cmu_keystroke;
+use pointerprint_formats::{CmuRepetition, parse_cmu_keystroke, write_cmu_keystroke};
 use pointerprint_model::keystroke::{Detector, KeystrokeConfig};
 use pointerprint_synth::Typist;
 
 const KEYS: [&str; 4] = ["period", "t", "Shift.r", "Return"];
 
-/// One CSV row: `subject,sessionIndex,rep,H.k,DD.k.n,UD.k.n,...` in seconds.
-fn row(subject: &str, session: u32, rep: u32, sample: &KeystrokeSample) -> String {
-    let mut line = format!("{subject},{session},{rep}");
-    for v in fixed_text_features(sample).unwrap() {
-        let _ = write!(line, ",{:.4}", v / 1000.0);
-    }
-    line
-}
-
-/// `subjects` synthetic typists, 8 sessions of 50 repetitions each, rows in file order or
-/// reversed.
+/// `subjects` synthetic typists, 8 sessions of 50 repetitions each, in the benchmark's CSV
+/// layout, rows in order or reversed.
 fn csv(subjects: u64, reversed: bool) -> String {
-    let mut header = String::from("subject,sessionIndex,rep");
-    for (i, k) in KEYS.iter().enumerate() {
-        let _ = write!(header, ",H.{k}");
-        if let Some(n) = KEYS.get(i + 1) {
-            let _ = write!(header, ",DD.{k}.{n},UD.{k}.{n}");
-        }
-    }
     let mut rows = Vec::new();
     for s in 0..subjects {
         let typist = Typist::from_seed(40 + s, KEYS.len());
         for session in 1..=8u32 {
             for rep in 1..=50u32 {
-                let seed = u64::from(session * 100 + rep);
-                rows.push(row(
-                    &format!("s{s:03}"),
+                rows.push(CmuRepetition {
+                    subject: format!("s{s:03}"),
                     session,
                     rep,
-                    &typist.typing(seed, 0.0),
-                ));
+                    sample: typist.typing(u64::from(session * 100 + rep), 0.0),
+                });
             }
         }
     }
     if reversed {
         rows.reverse();
     }
-    format!("{header}\n{}\n", rows.join("\n"))
+    write_cmu_keystroke(&KEYS, &rows).unwrap()
 }
 
 fn config(detector: Detector) -> KeystrokeConfig {

@@ -8,7 +8,9 @@
 
 use std::path::Path;
 
-use pointerprint_core::keystroke::{KeyId, Keystroke, KeystrokeError, KeystrokeSample, TextKind};
+use pointerprint_core::keystroke::{
+    KeyId, Keystroke, KeystrokeError, KeystrokeSample, TextKind, fixed_text_features,
+};
 
 use crate::{ParseError, ReadError};
 
@@ -128,6 +130,42 @@ pub fn parse_cmu_keystroke(bytes: &[u8]) -> Result<CmuKeystrokeData, ParseError>
     })
 }
 
+/// Writes repetitions in the benchmark's layout, naming the keys `keys` (one name per field
+/// position, as in the header `H.<key>`). A repetition whose sample is not one typing of
+/// every position of a field of `keys.len()` keys is an error.
+pub fn write_cmu_keystroke(
+    keys: &[&str],
+    repetitions: &[CmuRepetition],
+) -> Result<String, KeystrokeError> {
+    let mut out = String::from("subject,sessionIndex,rep");
+    for (i, k) in keys.iter().enumerate() {
+        out.push_str(&format!(",H.{k}"));
+        if let Some(n) = keys.get(i + 1) {
+            out.push_str(&format!(",DD.{k}.{n},UD.{k}.{n}"));
+        }
+    }
+    out.push('\n');
+    for r in repetitions {
+        let found = match r.sample.kind() {
+            TextKind::Fixed { length } => usize::from(length),
+            TextKind::Free => 0,
+        };
+        if found != keys.len() {
+            return Err(KeystrokeError::FieldMismatch {
+                expected: keys.len(),
+                found,
+            });
+        }
+        let features = fixed_text_features(&r.sample)?;
+        out.push_str(&format!("{},{},{}", r.subject, r.session, r.rep));
+        for v in features {
+            out.push_str(&format!(",{:.4}", v / MS_PER_S));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// Timing columns for a field of `length` keys: `H` per key, `DD` and `UD` per pair.
 fn columns(length: usize) -> usize {
     3 * length - 2
@@ -218,7 +256,6 @@ fn sample(length: usize, times: &[f64]) -> Result<(KeystrokeSample, bool), Keyst
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pointerprint_core::keystroke::fixed_text_features;
 
     const HEADER: &str =
         "subject,sessionIndex,rep,H.a,DD.a.b,UD.a.b,H.b,DD.b.Shift.r,UD.b.Shift.r,H.Shift.r";
@@ -242,6 +279,18 @@ mod tests {
         // The second key went down before the first came up: UD is negative.
         let f = fixed_text_features(&r.sample).unwrap();
         assert!((f[2] + 50.0).abs() < 1e-9, "{f:?}");
+    }
+
+    #[test]
+    fn written_files_read_back() {
+        let csv = format!(
+            "{HEADER}\ns002,1,1,0.1491,0.3979,0.2488,0.1069,0.1674,0.0605,0.1169\n\
+             s003,2,7,0.1000,0.0500,-0.0500,0.0900,0.2000,0.1100,0.0800\n"
+        );
+        let data = parse_cmu_keystroke(csv.as_bytes()).unwrap();
+        let written = write_cmu_keystroke(&["a", "b", "Shift.r"], &data.repetitions).unwrap();
+        assert_eq!(written, csv);
+        assert!(write_cmu_keystroke(&["a", "b"], &data.repetitions).is_err());
     }
 
     #[test]

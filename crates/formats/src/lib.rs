@@ -17,7 +17,9 @@ use pointerprint_core::Recording;
 
 pub use csv::{CsvFlavour, write_csv};
 pub use extension::ExtensionEvent;
-pub use keystroke::{CmuKeystrokeData, CmuRepetition, parse_cmu_keystroke, read_cmu_keystroke};
+pub use keystroke::{
+    CmuKeystrokeData, CmuRepetition, parse_cmu_keystroke, read_cmu_keystroke, write_cmu_keystroke,
+};
 pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
 
 /// The formats the readers understand.
