@@ -123,6 +123,21 @@ pub enum Protocol {
     Challenge,
     /// One folder of sessions per user: chronological 2/3 train, 1/3 test.
     Split,
+    /// The CMU keystroke benchmark, the paper's protocol (--data FILE): per subject, train on
+    /// the first 200 repetitions, test on the other 200 and the first 5 of each other subject.
+    Keystroke,
+    /// The CMU keystroke benchmark with a background population (another protocol): subjects
+    /// in --folds folds, each model trained against the other folds' subjects and tested with
+    /// impostors of its own fold.
+    KeystrokeBackground,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectorArg {
+    /// Killourhy & Maxion's scaled Manhattan, the paper's best detector (a reference).
+    ScaledManhattan,
+    /// pointerprint's detector: capped robust Manhattan blended with nearest neighbours.
+    Ensemble,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,15 +163,22 @@ pub struct EvalArgs {
     /// Challenge: `filename,is_illegal` labels of the test sessions.
     #[arg(long, value_parser = existing_file)]
     pub labels: Option<PathBuf>,
-    /// Split: folder with one sub-folder of sessions per user.
-    #[arg(long, value_parser = existing_dir, required_if_eq("protocol", "split"))]
+    /// Split: folder with one sub-folder of sessions per user. Keystroke protocols: the CMU
+    /// benchmark's CSV file.
+    #[arg(long, value_parser = existing_path, required_if_eq_any([("protocol", "split"), ("protocol", "keystroke"), ("protocol", "keystroke-background")]))]
     pub data: Option<PathBuf>,
     /// Where scores.csv, report.json and the plots go.
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long, value_enum, default_value_t = LearnerArg::Boosted)]
     pub learner: LearnerArg,
-    /// Boosting rounds per model.
+    /// Keystroke protocols: the one-class detector.
+    #[arg(long, value_enum, default_value_t = DetectorArg::Ensemble)]
+    pub detector: DetectorArg,
+    /// Keystroke background protocol: folds the subjects are split into.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub folds: u32,
+    /// Boosting rounds per mouse model.
     #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub iterations: u32,
     /// Seed for every random choice, so runs repeat exactly.

@@ -1,5 +1,5 @@
 //! The pure core of pointerprint: mouse events, their cleaning, their segmentation into
-//! mouse actions and the features of each action.
+//! mouse actions and the features of each action; and typing rhythm ([`keystroke`]).
 //!
 //! Architecture invariant: nothing here does I/O, spawns threads, or knows a file or wire
 //! format. Input arrives as [`Recording`]s built by the readers in `pointerprint-formats`
@@ -11,6 +11,7 @@ pub mod event;
 pub mod features;
 pub mod geometry;
 pub mod incremental;
+pub mod keystroke;
 pub mod preprocess;
 pub mod stats;
 

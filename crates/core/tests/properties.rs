@@ -68,3 +68,52 @@ proptest! {
         }
     }
 }
+
+mod keystrokes {
+    use pointerprint_core::keystroke::{
+        KeyClass, KeyId, Keystroke, KeystrokeSample, TextKind, fixed_text_features,
+        free_text_features,
+    };
+    use proptest::prelude::*;
+
+    fn time() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => 0f64..5_000.0,
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(-1.0),
+            1 => Just(1e15),
+        ]
+    }
+
+    fn stroke() -> impl Strategy<Value = Keystroke> {
+        let key = prop_oneof![
+            (0u16..12).prop_map(KeyId::Position),
+            (0usize..7).prop_map(|c| KeyId::Class(KeyClass::ALL[c])),
+        ];
+        (key, time(), time()).prop_map(|(key, down, up)| Keystroke { key, down, up })
+    }
+
+    proptest! {
+        /// Any keystrokes either make a sample or are refused with a reason; an accepted
+        /// sample's features are all finite.
+        #[test]
+        fn keystroke_features_are_finite_or_the_input_is_refused(
+            strokes in prop::collection::vec(stroke(), 0..30),
+            length in 0u16..12,
+            fixed in any::<bool>(),
+        ) {
+            let kind = if fixed { TextKind::Fixed { length } } else { TextKind::Free };
+            if let Ok(sample) = KeystrokeSample::new(kind, strokes) {
+                if let Ok(f) = fixed_text_features(&sample) {
+                    prop_assert!(f.iter().all(|v| v.is_finite()));
+                }
+                let free = free_text_features(&sample);
+                prop_assert!(free.hold.0.iter().chain(&free.flight.0).chain(&free.down_down.0)
+                    .all(|v| v.is_finite()));
+                prop_assert!(free.digraphs.iter().all(|d| d.mean_down_down.is_finite()
+                    && d.mean_up_down.is_finite()));
+            }
+        }
+    }
+}

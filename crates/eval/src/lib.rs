@@ -1,11 +1,13 @@
 //! Offline evaluation: train per-user models on recorded sessions, score held-out sessions,
 //! and report the rates biometric papers report.
 //!
-//! Two protocols: [`challenge`] (the Balabit layout: training folders, test folders, labels)
-//! and [`split`] (one folder of sessions per user, chronological split).
+//! Mouse protocols: [`challenge`] (the Balabit layout: training folders, test folders, labels)
+//! and [`split`] (one folder of sessions per user, chronological split). Typing: [`keystroke`]
+//! (the CMU benchmark's protocol and an open-set variant with a background population).
 
 pub mod challenge;
 pub mod corpus;
+pub mod keystroke;
 pub mod metrics;
 pub mod report;
 pub mod split;
@@ -92,6 +94,8 @@ pub enum EvalError {
     Read(#[from] pointerprint_formats::ReadError),
     #[error("{path}: {message}")]
     Layout { path: PathBuf, message: String },
+    #[error("{0}")]
+    Data(String),
     #[error("user {user}: {source}")]
     Model {
         user: String,

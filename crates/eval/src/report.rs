@@ -7,6 +7,7 @@ use pointerprint_plot::{Curve, det_png, roc_png, score_histogram_png};
 use serde::Serialize;
 
 use crate::challenge::{ChallengeResult, labelled_trials};
+use crate::keystroke::KeystrokeResult;
 use crate::metrics::{Metrics, Trial, operating_points};
 use crate::split::SplitResult;
 
@@ -116,6 +117,65 @@ pub fn write_split(out: &Path, result: &SplitResult, seconds: f64) -> Result<Wri
         let curves = vec![("10-action windows".to_string(), result.trials_10.clone())];
         files.extend(plots(out, &curves, &m, "10-action windows")?);
     }
+    Ok(Written(files))
+}
+
+/// Writes `scores.csv` (one row per trial), `report.json` and the plots for a keystroke
+/// protocol. `detector` names the detector the models were built on.
+pub fn write_keystroke(
+    out: &Path,
+    result: &KeystrokeResult,
+    detector: &str,
+    seconds: f64,
+) -> Result<Written, ReportError> {
+    create(out)?;
+    let mut csv = String::from("score,impostor\n");
+    for t in &result.trials {
+        let _ = writeln!(csv, "{},{}", t.score, u8::from(t.impostor));
+    }
+    write(out.join("scores.csv"), csv)?;
+
+    #[derive(Serialize)]
+    struct Report<'a> {
+        description: &'static str,
+        detector: &'a str,
+        decision_unit: &'static str,
+        score: &'static str,
+        #[serde(flatten)]
+        result: &'a KeystrokeResult,
+        auc: f64,
+        eer: f64,
+        frr_at_far_1_percent: f64,
+        seconds: f64,
+    }
+    let report = Report {
+        description: match result.folds {
+            None => {
+                "CMU keystroke benchmark, the paper's protocol (Killourhy & Maxion 2009): per \
+                 subject, train on the first 200 repetitions only, test on the other 200 and on \
+                 the first 5 of each other subject; the figure is the mean per-subject EER"
+            }
+            Some(_) => {
+                "CMU keystroke benchmark with a background population (NOT the paper's \
+                 protocol): subjects split into folds (subject i in fold i mod folds); a \
+                 subject's model trains on its first 200 repetitions against subjects of the \
+                 other folds, and is tested on its other 200 and on the first 5 of each other \
+                 subject of its own fold, whose data never entered it"
+            }
+        },
+        detector,
+        decision_unit: "one typing of the password",
+        score: "minus the calibrated evidence; higher = more likely an impostor",
+        result,
+        auc: result.pooled.auc,
+        eer: result.pooled.eer,
+        frr_at_far_1_percent: result.pooled.frr_at_far[0].1,
+        seconds,
+    };
+    write(out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    let mut files = vec![out.join("scores.csv"), out.join("report.json")];
+    let curves = vec![("all subjects, pooled".to_string(), result.trials.clone())];
+    files.extend(plots(out, &curves, &result.pooled, "typings")?);
     Ok(Written(files))
 }
 

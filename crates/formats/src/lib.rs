@@ -1,4 +1,5 @@
-//! Readers (and writers) for the file and wire formats of recorded mouse data.
+//! Readers (and writers) for the file and wire formats of recorded mouse data, and the CMU
+//! keystroke benchmark's CSV.
 //!
 //! Every reader turns bytes into a [`Recording`] or a [`ParseError`] that names the line and
 //! column of the first bad value; none panics and none silently skips a malformed row.
@@ -8,6 +9,7 @@ mod decimal;
 mod evaluation;
 mod extension;
 mod feature_table;
+mod keystroke;
 mod native;
 
 use std::fmt;
@@ -19,6 +21,9 @@ pub use csv::{CsvFlavour, write_csv};
 pub use evaluation::{ScoreRow, parse_labels, write_scores};
 pub use extension::ExtensionEvent;
 pub use feature_table::{format_feature_rows, write_feature_header};
+pub use keystroke::{
+    CmuKeystrokeData, CmuRepetition, parse_cmu_keystroke, read_cmu_keystroke, write_cmu_keystroke,
+};
 pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
 
 /// The formats the readers understand.

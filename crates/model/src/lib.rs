@@ -5,10 +5,15 @@
 //! calibrated score: a log-likelihood ratio that grows with the number of actions, comparable
 //! across users, and mapped to a decision for a target false-accept rate.
 //!
+//! [`keystroke`] models typing rhythm the same way, and [`fusion`] makes one decision from
+//! both modalities.
+//!
 //! Architecture invariant: no I/O and no async; models go in and out as bytes.
 
 mod calibration;
 mod forest;
+pub mod fusion;
+pub mod keystroke;
 mod learner;
 mod matrix;
 mod one_class;

@@ -1,5 +1,6 @@
 //! Synthetic mouse recordings of people with distinct, stable motor styles, so that tests,
-//! demos and evaluations need no recorded data.
+//! demos and evaluations need no recorded data; and synthetic typists ([`Typist`]) for the
+//! keystroke models.
 //!
 //! A [`MotorStyle`] holds one person's parameters: Fitts-law movement times, the shape and
 //! curvature of their submovements, tremor, the mouse's sampling rhythm, click hold times,
@@ -16,10 +17,12 @@ mod motion;
 mod random;
 mod session;
 mod style;
+mod typing;
 
 pub use hand::{Hand, Sample};
 pub use session::session;
 pub use style::MotorStyle;
+pub use typing::Typist;
 
 /// `n_users` people drawn from the population, deterministic for `seed`; different seeds give
 /// different people.

@@ -1,11 +1,14 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use pointerprint_eval::keystroke::{self, KeystrokeResult, Split};
 use pointerprint_eval::metrics::Metrics;
 use pointerprint_eval::{challenge, report, split};
+use pointerprint_formats::read_cmu_keystroke;
+use pointerprint_model::keystroke::{Detector, KeystrokeConfig};
 use pointerprint_model::{BoostedParams, Learner, TrainConfig};
 
-use crate::args::{EvalArgs, LearnerArg, Protocol};
+use crate::args::{DetectorArg, EvalArgs, LearnerArg, Protocol};
 use crate::progress::Bars;
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -98,12 +101,57 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             }
             report::write_split(&args.out, &result, seconds)?
         }
+        Protocol::Keystroke | Protocol::KeystrokeBackground => {
+            let data = read_cmu_keystroke(&args.data.context("--data is required")?)?;
+            let (detector, name) = match args.detector {
+                DetectorArg::ScaledManhattan => (Detector::ScaledManhattan, "scaled-manhattan"),
+                DetectorArg::Ensemble => (Detector::Ensemble, "ensemble"),
+            };
+            let config = KeystrokeConfig {
+                detector,
+                seed: args.seed,
+                ..KeystrokeConfig::default()
+            };
+            let result = if args.protocol == Protocol::Keystroke {
+                keystroke::run_benchmark(&data, &config, Split::default(), &bars)?
+            } else {
+                let folds = args.folds as usize;
+                keystroke::run_background(&data, &config, Split::default(), folds, &bars)?
+            };
+            drop(bars);
+            let seconds = started.elapsed().as_secs_f64();
+            print_keystroke(&result, name, seconds)?;
+            report::write_keystroke(&args.out, &result, name, seconds)?
+        }
     };
     say!()?;
     for path in written.0 {
         say!("wrote {}", path.display())?;
     }
     Ok(())
+}
+
+fn print_keystroke(result: &KeystrokeResult, detector: &str, seconds: f64) -> std::io::Result<()> {
+    let protocol = match result.folds {
+        None => "the paper's protocol, no other subject's data in training".to_string(),
+        Some(folds) => format!(
+            "background protocol, {folds} folds: models trained against other folds' subjects, \
+             tested with impostors of their own fold"
+        ),
+    };
+    say!(
+        "{} subjects, detector {detector}, {protocol}, in {seconds:.1} s",
+        result.subjects.len()
+    )?;
+    if result.inconsistent_rows > 0 {
+        say!("{} rows with UD != DD - H (kept)", result.inconsistent_rows)?;
+    }
+    say!(
+        "mean per-subject EER {:.2}% (sd {:.2}%)",
+        result.mean_subject_eer * 100.0,
+        result.sd_subject_eer * 100.0
+    )?;
+    print_metrics("pooled, one threshold", &result.pooled)
 }
 
 fn print_metrics(what: &str, m: &Metrics) -> std::io::Result<()> {

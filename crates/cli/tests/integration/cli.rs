@@ -115,6 +115,109 @@ fn split_protocol_reports_every_window() {
     assert!(auc(3) > 0.9, "{}", auc(3));
 }
 
+/// A benchmark-format CSV of `subjects` synthetic typists, 400 typings each.
+fn keystroke_csv(path: &Path, subjects: u64) {
+    use pointerprint_formats::{CmuRepetition, write_cmu_keystroke};
+    let keys = ["period", "t", "i", "Return"];
+    let mut rows = Vec::new();
+    for s in 0..subjects {
+        let typist = pointerprint_synth::Typist::from_seed(s, keys.len());
+        for i in 0..400u32 {
+            rows.push(CmuRepetition {
+                subject: format!("s{s:03}"),
+                session: 1 + i / 50,
+                rep: 1 + i % 50,
+                sample: typist.typing(u64::from(i), 0.0),
+            });
+        }
+    }
+    std::fs::write(path, write_cmu_keystroke(&keys, &rows).unwrap()).unwrap();
+}
+
+#[test]
+fn keystroke_protocols_report_the_mean_subject_eer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("cmu.csv");
+    keystroke_csv(&data, 4);
+    let d = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    let data = data.to_str().unwrap();
+    let stdout = ok(&[
+        "eval",
+        "--protocol",
+        "keystroke",
+        "--data",
+        data,
+        "--out",
+        &d("paper"),
+    ]);
+    assert!(stdout.contains("mean per-subject EER"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("paper/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["protocol"], "keystroke");
+    assert_eq!(report["detector"], "ensemble");
+    let (mean, sd) = (
+        report["mean_subject_eer"].as_f64().unwrap(),
+        report["sd_subject_eer"].as_f64().unwrap(),
+    );
+    assert!((0.0..0.2).contains(&mean) && sd >= 0.0, "{mean} {sd}");
+    assert_eq!(report["subjects"].as_array().unwrap().len(), 4);
+    assert!(report["auc"].as_f64().unwrap() > 0.85);
+    assert!(report["frr_at_far_1_percent"].as_f64().is_some());
+    let det = std::fs::read(dir.path().join("paper/det.png")).unwrap();
+    assert!(det.starts_with(b"\x89PNG"));
+
+    ok(&[
+        "eval",
+        "--protocol",
+        "keystroke-background",
+        "--folds",
+        "2",
+        "--data",
+        data,
+        "--out",
+        &d("background"),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("background/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["protocol"], "keystroke-background");
+    assert_eq!(report["folds"], 2);
+    assert!(
+        report["description"]
+            .as_str()
+            .unwrap()
+            .contains("NOT the paper's protocol")
+    );
+}
+
+#[test]
+fn keystroke_eval_refuses_a_bad_file_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bad.csv");
+    std::fs::write(
+        &data,
+        "subject,sessionIndex,rep,H.a,DD.a.b,UD.a.b,H.b\ns002,1,1,0.1,0.3,0.2,-0.2\n",
+    )
+    .unwrap();
+    let out = pointerprint(&[
+        "eval",
+        "--protocol",
+        "keystroke",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2, column 7") && stderr.contains("before key-down"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
 #[test]
 fn features_writes_one_row_per_action() {
     let dir = tempfile::tempdir().unwrap();
