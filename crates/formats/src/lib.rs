@@ -15,7 +15,9 @@ use pointerprint_core::Recording;
 
 pub use csv::{CsvFlavour, write_csv};
 pub use extension::ExtensionEvent;
-pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
+pub use native::{
+    Millis, NativeBatch, NativeEvent, NativeRecording, NativeScreen, PointerType, to_native,
+};
 
 /// The formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
