@@ -67,6 +67,7 @@ async fn every_move_click_and_drag_arrives_in_order_on_time() {
         .await
         .expect("the session arrived");
     let c = compare(&drive.made, &stored);
+    eprintln!("{c:?}");
     assert_eq!(c.moves_made, 2000);
     assert_eq!(c.buttons_made, 2 * (50 + 10));
     assert!(
@@ -156,7 +157,14 @@ async fn an_outage_loses_nothing_and_stores_nothing_twice() {
                 .is_some_and(|s| compare(&outage, &s).moves_found == outage.len())
     })
     .await;
-    assert!(delivered, "{}", agent.log_text());
+    let stored = server.session("outage").await.unwrap();
+    assert!(
+        delivered,
+        "{:?} of {} outage moves; {}",
+        compare(&outage, &stored),
+        outage.len(),
+        agent.log_text()
+    );
     assert!(agent.terminate().success());
     let stored = server.session("outage").await.unwrap();
     let during = compare(&outage, &stored);
@@ -176,12 +184,12 @@ async fn a_killed_agent_delivers_its_queue_after_a_restart() {
     server.pause().await;
     let tmp = tempfile::tempdir().unwrap();
     let queue = tmp.path().join("queue");
-    let base = server.base();
+    let (base, key) = (server.base(), server.ingest.clone());
     let args = [
         "--server",
         &base,
         "--key",
-        &server.ingest,
+        &key,
         "--user",
         "alice",
         "--session",
@@ -228,7 +236,11 @@ async fn a_killed_agent_delivers_its_queue_after_a_restart() {
     // The second run numbered on from the first: its moves were stored too, not taken
     // for repeats of the first run's batches.
     let second = compare(&drive.made[700..], &stored);
-    assert!(second.moves_found * 100 >= second.moves_made * 99);
+    assert!(
+        second.moves_found * 100 >= second.moves_made * 99,
+        "{second:?} {}",
+        agent_log(&tmp.path().join("agent2.log"))
+    );
     assert_no_duplicates(&stored);
 }
 
@@ -282,8 +294,8 @@ async fn a_stranger_at_the_desktop_runs_the_lock_command() {
             .unwrap();
         assert_eq!(reply.status(), 200);
     }
-    let owner = session(&style(0), 4242, 10);
-    let stranger = session(&style(1), 4343, 40);
+    let owner = session(&style(0), 4242, 20);
+    let stranger = session(&style(1), 4343, 60);
     let screen = owner.screen.unwrap();
 
     // The browser path: the same events posted as the collector would.
@@ -304,7 +316,7 @@ async fn a_stranger_at_the_desktop_runs_the_lock_command() {
         &config,
         format!(
             "server = \"{}\"\nkey = \"{}\"\nuser = \"user0\"\nsession = \"desk\"\nqueue = \"{}\"\n\
-             lock_command = 'echo \"$POINTERPRINT_ACTIONS $POINTERPRINT_SESSION\" > {}'\nbatch_ms = 500\n",
+             lock_command = 'echo \"$POINTERPRINT_ACTIONS $POINTERPRINT_SESSION\" >> {}'\nbatch_ms = 500\n",
             server.base(),
             server.ingest,
             tmp.path().join("queue").display(),
@@ -321,22 +333,28 @@ async fn a_stranger_at_the_desktop_runs_the_lock_command() {
     replay(&x, &whole);
     let ran = eventually(Duration::from_secs(20), async || locked.exists()).await;
     assert!(ran, "no lock: {}", agent.log_text());
+    // The stranger goes on in the new session and may be locked out again: the first line
+    // is the first lock.
     let written = std::fs::read_to_string(&locked).unwrap();
-    let mut fields = written.split_whitespace();
+    let mut fields = written.lines().next().unwrap().split_whitespace();
     let actions: usize = fields.next().unwrap().parse().unwrap();
     assert_eq!(fields.next(), Some("desk"));
     assert!(
         actions <= browser_actions + 2,
         "the agent path locked after {actions} actions, the browser path after {browser_actions}"
     );
-    // After the lock (no logind here, so at once) the agent starts a new session.
+    // After the lock (no logind here, so at once) the agent starts a new session; the
+    // stranger's replay may have been locked out of that one too, so the pointer's next
+    // moves go to the newest.
     agent.wait_for_log("a new session starts");
+    std::thread::sleep(Duration::from_secs(2));
     let log = agent.log_text();
     let new_session = log
         .lines()
-        .find(|l| l.contains("a new session starts"))
+        .rfind(|l| l.contains("a new session starts"))
         .and_then(|l| l.split("session=").nth(1))
-        .map(|s| s.trim().to_string())
+        .and_then(|s| s.split_whitespace().next())
+        .map(str::to_string)
         .unwrap();
     let mut drive = Driver::new(&x);
     drive.moves(100, 125.0, 0);
@@ -393,4 +411,136 @@ async fn lock_actions_of_direct_post(
         }
     }
     panic!("the browser path never locked");
+}
+
+fn agent_log(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn run_agent(display: &str, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(AGENT)
+        .args(args)
+        .env("DISPLAY", display)
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Bad configuration gets a clear message and its own exit code; `--check` says what works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_and_bad_configuration_say_what_is_wrong() {
+    let _one = exclusive();
+    let x = Xvfb::start(1024, 768);
+    let server = TestServer::start().await;
+    let (base, key) = (server.base(), server.ingest.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let queue = tmp.path().join("q");
+    let queue = queue.to_str().unwrap();
+
+    let (code, text) = run_agent(
+        &x.display,
+        &["--check", "--user", "u", "--server", &base, "--key", &key],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("capture: ok") && text.contains("1024x768"),
+        "{text}"
+    );
+    assert!(text.contains("keyboard: never recorded"), "{text}");
+    assert!(text.contains("accepts the key"), "{text}");
+
+    let (code, text) = run_agent(
+        &x.display,
+        &[
+            "--check",
+            "--user",
+            "u",
+            "--server",
+            &base,
+            "--key",
+            "pp_ingest_wrong",
+        ],
+    );
+    assert_eq!(code, 5, "{text}");
+    assert!(text.contains("refused the key"), "{text}");
+    // A run with a wrong key stops at once rather than queueing data that will never go.
+    let (code, text) = run_agent(
+        &x.display,
+        &[
+            "--user",
+            "u",
+            "--server",
+            &base,
+            "--key",
+            "pp_ingest_wrong",
+            "--queue",
+            queue,
+        ],
+    );
+    assert_eq!(code, 5, "{text}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, text) = run_agent(
+        &x.display,
+        &["--check", "--user", "u", "--server", &nobody, "--key", &key],
+    );
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains("cannot reach the server"), "{text}");
+
+    let (code, text) = run_agent(":9999", &["--check", "--user", "u"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("cannot open the X display"), "{text}");
+
+    let (code, text) = run_agent(&x.display, &["--server", &base, "--key", &key]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no user"), "{text}");
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "user = \"u\"\nbatch_ms = 5\n").unwrap();
+    let (code, text) = run_agent(
+        &x.display,
+        &["--config", bad.to_str().unwrap(), "--record", "/dev/null"],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("batch_ms"), "{text}");
+}
+
+/// Typing is invisible to the agent: only pointer events reach the recording.
+#[test]
+fn the_keyboard_is_never_recorded() {
+    let _one = exclusive();
+    let x = Xvfb::start(800, 600);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("rec.json");
+    let mut agent = Agent::start(
+        &x.display,
+        &["--user", "u", "--record", file.to_str().unwrap()],
+        &tmp.path().join("agent.log"),
+    );
+    agent.wait_for_log("capturing the pointer");
+    x.xdotool(&["type", "--delay", "5", "secret password"]);
+    x.xdotool(&["key", "Return", "ctrl+a"]);
+    x.xdotool(&["mousemove", "100", "100", "click", "1"]);
+    assert!(agent.terminate().success());
+    let recording: pointerprint_formats::NativeRecording =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let kinds: Vec<String> = recording
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["move", "down", "up"]);
 }
