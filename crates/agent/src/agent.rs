@@ -176,7 +176,9 @@ pub async fn run(settings: Settings) -> Result<(), AgentError> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            Some(raw) = events.recv() => {
+            raw = events.recv() => {
+                // The capture ends only if the X server went away: stop, and say why below.
+                let Some(raw) = raw else { break };
                 if paused {
                     continue;
                 }

@@ -15,7 +15,7 @@ use support::*;
 /// X server's own times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_move_click_and_drag_arrives_in_order_on_time() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let x = Xvfb::start(1280, 800);
     let server = TestServer::start().await;
     let tmp = tempfile::tempdir().unwrap();
@@ -112,7 +112,7 @@ fn queue_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_loses_nothing_and_stores_nothing_twice() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let x = Xvfb::start(1280, 800);
     let mut server = TestServer::start().await;
     let tmp = tempfile::tempdir().unwrap();
@@ -178,7 +178,7 @@ async fn an_outage_loses_nothing_and_stores_nothing_twice() {
 /// delivered by the next run, which goes on numbering the same session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_agent_delivers_its_queue_after_a_restart() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let x = Xvfb::start(1280, 800);
     let mut server = TestServer::start().await;
     server.pause().await;
@@ -267,7 +267,7 @@ fn replay(x: &Xvfb, recording: &Recording) {
 /// the lock command, and after it the agent starts a new session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_at_the_desktop_runs_the_lock_command() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let server = TestServer::start().await;
     let client = reqwest::Client::new();
     // Three synthetic users enrolled and trained through the API.
@@ -436,7 +436,7 @@ fn run_agent(display: &str, args: &[&str]) -> (i32, String) {
 /// Bad configuration gets a clear message and its own exit code; `--check` says what works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_and_bad_configuration_say_what_is_wrong() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let x = Xvfb::start(1024, 768);
     let server = TestServer::start().await;
     let (base, key) = (server.base(), server.ingest.clone());
@@ -514,9 +514,9 @@ async fn check_and_bad_configuration_say_what_is_wrong() {
 }
 
 /// Typing is invisible to the agent: only pointer events reach the recording.
-#[test]
-fn the_keyboard_is_never_recorded() {
-    let _one = exclusive();
+#[tokio::test]
+async fn the_keyboard_is_never_recorded() {
+    let _one = exclusive().await;
     let x = Xvfb::start(800, 600);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("rec.json");

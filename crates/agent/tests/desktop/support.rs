@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pointerprint_core::{EventKind, Recording};
@@ -14,10 +13,10 @@ pub const AGENT: &str = env!("CARGO_BIN_EXE_pointerprint-agent");
 
 /// One desktop test at a time: each drives a pointer at a set rate and checks event times
 /// to the millisecond, which two shared cores cannot promise for several at once.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub fn exclusive() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
 }
 
 pub fn wall_ms() -> f64 {
