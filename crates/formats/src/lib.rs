@@ -24,7 +24,9 @@ pub use feature_table::{format_feature_rows, write_feature_header};
 pub use keystroke::{
     CmuKeystrokeData, CmuRepetition, parse_cmu_keystroke, read_cmu_keystroke, write_cmu_keystroke,
 };
-pub use native::{NativeEvent, NativeRecording, NativeScreen, to_native};
+pub use native::{
+    Millis, NativeBatch, NativeEvent, NativeRecording, NativeScreen, PointerType, to_native,
+};
 
 /// The formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -107,6 +107,19 @@ fn one() -> f64 {
     1.0
 }
 
+/// One batch of a session as collectors post it to `POST /v1/events`: the session's events
+/// in order, numbered by `seq` so that a retried batch is recognised, not stored twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NativeBatch {
+    pub user_id: String,
+    pub session_id: String,
+    pub seq: u32,
+    pub events: Vec<NativeEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<NativeScreen>,
+}
+
 /// A whole recording in the native format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NativeRecording {

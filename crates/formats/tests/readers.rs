@@ -245,3 +245,13 @@ proptest::proptest! {
         let _ = parse(&csv);
     }
 }
+
+#[test]
+fn a_batch_reads_and_writes_as_collectors_post_it() {
+    let body = r#"{"user_id":"alice","session_id":"s1","seq":4,"events":[{"type":"move","t":1.5,"x":10.0,"y":20.0,"buttons":0}],"screen":{"width":1920.0,"height":1080.0,"device_pixel_ratio":1.25}}"#;
+    let batch: pointerprint_formats::NativeBatch = serde_json::from_str(body).unwrap();
+    assert_eq!((batch.seq, batch.events.len()), (4, 1));
+    assert_eq!(serde_json::to_string(&batch).unwrap(), body);
+    let unknown = body.replace("\"seq\"", "\"sequence\"");
+    assert!(serde_json::from_str::<pointerprint_formats::NativeBatch>(&unknown).is_err());
+}
