@@ -1,5 +1,6 @@
 //! Writing evaluation results: scores, a JSON report and the plots a person looks at.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use pointerprint_formats::{ScoreRow, write_scores};

@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pointerprint_core::{EventKind, Recording};
-use pointerprint_server::{Application, Config, hash_key, new_key};
+use pointerprint_server::app::keys::{hash_token, new_key};
+use pointerprint_server::{Application, Config};
 use pointerprint_storage::Role;
 
 pub const AGENT: &str = env!("CARGO_BIN_EXE_pointerprint-agent");
@@ -124,7 +125,7 @@ impl TestServer {
         let make = async |role| {
             let key = new_key(role);
             store
-                .create_key("test", role, &hash_key(&key))
+                .create_key("test", role, &hash_token(&key))
                 .await
                 .unwrap();
             key
