@@ -137,7 +137,7 @@ fn input(action: MouseAction, x: f64, button: Button, buttons: u32, timestamp: f
 }
 
 /// Checks the page saw `inputs` (moves only) in order, at their positions, and with the
-/// given time gaps: page time minus given time stays the same within 1 ms.
+/// given time gaps: page time minus given time stays the same within 5 ms.
 fn assert_moves_match(events: &[Value], inputs: &[MouseInput], time_origin: f64) {
     let moves: Vec<&Value> = events
         .iter()
@@ -158,8 +158,10 @@ fn assert_moves_match(events: &[Value], inputs: &[MouseInput], time_origin: f64)
             (Some(input.x), Some(input.y))
         );
         let drift = offset(event, input) - first_offset;
+        // The replay runs about two minutes ahead of the clock, so events stamped on arrival
+        // would drift by seconds; a loaded machine has stamped a coalesced move 2.2 ms off.
         assert!(
-            drift.abs() < 0.001,
+            drift.abs() < 0.005,
             "page time drifts {drift} s from the given time at {event}"
         );
     }

@@ -51,7 +51,12 @@ async fn click_and_wait(page: &Page, selector: &str) {
         .await
         .unwrap();
     let js = format!("document.querySelector({selector:?}).click()");
-    page.evaluate(&js).await.unwrap();
+    match page.evaluate(&js).await {
+        Ok(_) => {}
+        // The click navigated before the evaluation could answer: that is what it was for.
+        Err(e) if format!("{e:?}").contains("navigated or closed") => {}
+        Err(e) => panic!("clicking {selector}: {e:?}"),
+    }
     page.wait_for(
         "performance.timeOrigin !== window.__before && document.readyState === 'complete'",
         WAIT,
