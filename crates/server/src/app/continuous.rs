@@ -82,11 +82,6 @@ impl ContinuousSessions {
         unpoison(self.watched.lock()).contains_key(session_id)
     }
 
-    /// Sessions listened to on this node.
-    pub fn watched_count(&self) -> usize {
-        unpoison(self.watched.lock()).len()
-    }
-
     fn get(&self, session_id: &SessionId) -> Option<Arc<Watched>> {
         unpoison(self.watched.lock()).get(session_id).cloned()
     }
