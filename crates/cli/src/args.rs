@@ -123,6 +123,10 @@ pub enum Protocol {
     Challenge,
     /// One folder of sessions per user: chronological 2/3 train, 1/3 test.
     Split,
+    /// One folder of sessions per user (two or more each), users in --folds rotating folds:
+    /// the other folds' users are enrolled as the service enrols them, the fold's users are
+    /// never seen and claim to be them; decided with the service's own threshold policy.
+    OpenSet,
     /// The CMU keystroke benchmark, the paper's protocol (--data FILE): per subject, train on
     /// the first 200 repetitions, test on the other 200 and the first 5 of each other subject.
     Keystroke,
@@ -165,7 +169,7 @@ pub struct EvalArgs {
     pub labels: Option<PathBuf>,
     /// Split: folder with one sub-folder of sessions per user. Keystroke protocols: the CMU
     /// benchmark's CSV file.
-    #[arg(long, value_parser = existing_path, required_if_eq_any([("protocol", "split"), ("protocol", "keystroke"), ("protocol", "keystroke-background")]))]
+    #[arg(long, value_parser = existing_path, required_if_eq_any([("protocol", "split"), ("protocol", "open-set"), ("protocol", "keystroke"), ("protocol", "keystroke-background")]))]
     pub data: Option<PathBuf>,
     /// Where scores.csv, report.json and the plots go.
     #[arg(long)]
@@ -175,9 +179,13 @@ pub struct EvalArgs {
     /// Keystroke protocols: the one-class detector.
     #[arg(long, value_enum, default_value_t = DetectorArg::Ensemble)]
     pub detector: DetectorArg,
-    /// Keystroke background protocol: folds the subjects are split into.
+    /// Open-set and keystroke background protocols: folds the users are dealt into.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=100))]
     pub folds: u32,
+    /// Open-set protocol: fewer actions than this get `insufficient_data`, as in the
+    /// service's settings.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub min_actions: u32,
     /// Boosting rounds per mouse model.
     #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub iterations: u32,

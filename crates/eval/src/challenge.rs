@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use pointerprint_formats::read_labels;
-use pointerprint_model::TrainConfig;
+use pointerprint_model::{PopulationLimit, TrainConfig};
 use serde::Serialize;
 
 use crate::corpus::read_users;
@@ -65,7 +65,14 @@ pub fn run(
     let names: Vec<String> = training.iter().map(|u| u.name.clone()).collect();
     let genuine: Vec<Vec<&[_]>> = training.iter().map(|u| u.training_sessions()).collect();
     let background: Vec<Vec<_>> = genuine.iter().map(|g| g.concat()).collect();
-    let models = train_all(&names, &genuine, &background, config, progress)?;
+    let models = train_all(
+        &names,
+        &genuine,
+        &background,
+        PopulationLimit::NONE,
+        config,
+        progress,
+    )?;
 
     let mut sessions = Vec::new();
     for user in &testing {

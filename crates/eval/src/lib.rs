@@ -2,20 +2,22 @@
 //! and report the rates biometric papers report.
 //!
 //! Mouse protocols: [`challenge`] (the Balabit layout: training folders, test folders, labels)
-//! and [`split`] (one folder of sessions per user, chronological split). Typing: [`keystroke`]
+//! and [`split`] (one folder of sessions per user, chronological split), and [`open_set`]
+//! (decisions on people no model saw, with the service's own threshold policy). Typing: [`keystroke`]
 //! (the CMU benchmark's protocol and an open-set variant with a background population).
 
 pub mod challenge;
 pub mod corpus;
 pub mod keystroke;
 pub mod metrics;
+pub mod open_set;
 pub mod report;
 pub mod split;
 
 use std::path::PathBuf;
 
 use pointerprint_core::FeatureVector;
-use pointerprint_model::{Learner, TrainConfig, UserModel};
+use pointerprint_model::{Learner, PopulationLimit, TrainConfig, UserModel};
 use rayon::prelude::*;
 
 /// Reports progress of long stages; the CLI draws bars with it, tests ignore it.
@@ -56,12 +58,13 @@ pub fn impostor_score(normalized: &[f64], claimed: usize, learner: Learner) -> f
     }
 }
 
-/// Trains one model per user in parallel: user `i` on its `genuine` sequences against every
-/// other user's `background` actions.
+/// Trains one model per user in parallel: user `i` on its `genuine` sequences against the
+/// other users' `background` actions, as much of them as `limit` allows.
 pub(crate) fn train_all(
     names: &[String],
     genuine: &[Vec<&[FeatureVector]>],
     background: &[Vec<FeatureVector>],
+    limit: PopulationLimit,
     config: &TrainConfig,
     progress: &dyn Progress,
 ) -> Result<Vec<UserModel>, EvalError> {
@@ -69,11 +72,12 @@ pub(crate) fn train_all(
     (0..names.len())
         .into_par_iter()
         .map(|i| {
-            let population: Vec<&[FeatureVector]> = background
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, a)| a.as_slice())
+            let others: Vec<usize> = (0..background.len()).filter(|&j| j != i).collect();
+            let sizes: Vec<usize> = others.iter().map(|&j| background[j].len()).collect();
+            let population: Vec<&[FeatureVector]> = limit
+                .pick(&sizes)
+                .into_iter()
+                .map(|k| &background[others[k]][..sizes[k].min(limit.actions)])
                 .collect();
             let model = UserModel::train(&genuine[i], &population, config).map_err(|source| {
                 EvalError::Model {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::challenge::{ChallengeResult, labelled_trials};
 use crate::keystroke::KeystrokeResult;
 use crate::metrics::{Metrics, Trial, operating_points};
+use crate::open_set::OpenSetResult;
 use crate::split::SplitResult;
 
 /// Why results could not be written.
@@ -117,6 +118,51 @@ pub fn write_split(out: &Path, result: &SplitResult, seconds: f64) -> Result<Wri
     if let Some(m) = Metrics::of(&result.trials_10) {
         let curves = vec![("10-action windows".to_string(), result.trials_10.clone())];
         files.extend(plots(out, &curves, &m, "10-action windows")?);
+    }
+    Ok(Written(files))
+}
+
+/// Writes `report.json` and plots (one curve per decision unit) for the open-set protocol.
+pub fn write_open_set(
+    out: &Path,
+    result: &OpenSetResult,
+    seconds: f64,
+) -> Result<Written, ReportError> {
+    create(out)?;
+    #[derive(Serialize)]
+    struct Report<'a> {
+        protocol: &'static str,
+        decision_unit: &'static str,
+        score: &'static str,
+        operating_points: &'static str,
+        #[serde(flatten)]
+        result: &'a OpenSetResult,
+        seconds: f64,
+    }
+    let report = Report {
+        protocol: "open-set",
+        decision_unit: "see units: windows of consecutive actions, pieces of seconds, sessions",
+        score: "the claimed user's evidence (log-likelihood ratio); metrics rank -evidence",
+        operating_points: "the service's threshold policy for each target false-accept rate: \
+            far = impostor samples accepted / decided, frr = genuine samples rejected / decided, \
+            insufficient = samples answered insufficient_data / all",
+        result,
+        seconds,
+    };
+    write(out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
+    let mut files = vec![out.join("report.json")];
+    let curves: Vec<(String, Vec<Trial>)> = result
+        .units
+        .iter()
+        .map(|u| (u.unit.to_string(), u.trials.clone()))
+        .collect();
+    let headline = result
+        .units
+        .iter()
+        .find(|u| u.unit == crate::open_set::Unit::Seconds(15))
+        .and_then(|u| u.metrics.clone().map(|m| (u.unit, m)));
+    if let Some((unit, m)) = headline {
+        files.extend(plots(out, &curves, &m, &unit.to_string())?);
     }
     Ok(Written(files))
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use pointerprint_model::TrainConfig;
+use pointerprint_model::{PopulationLimit, TrainConfig};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -71,7 +71,14 @@ pub fn run(
 
     let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
     let genuine: Vec<Vec<&[_]>> = train.iter().map(|t| vec![t.as_slice()]).collect();
-    let models = train_all(&names, &genuine, &train, config, progress)?;
+    let models = train_all(
+        &names,
+        &genuine,
+        &train,
+        PopulationLimit::NONE,
+        config,
+        progress,
+    )?;
 
     // scores[m][u]: model m's action scores of user u's test actions.
     progress.stage("scoring held-out actions", models.len());

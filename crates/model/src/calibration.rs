@@ -7,6 +7,13 @@
 //! actions of one person are correlated). The ratio is comparable across users, so one
 //! threshold serves all of them, and it grows with the evidence.
 //!
+//! Impostor statistics come from people the model never trained against (see
+//! `UserModel::train`), because that is who a stranger is. Their mean action scores differ
+//! from one person to the next, and no number of actions averages that away: the impostor
+//! spread of a session's mean is `between² + within² · dependence / n`, not `within² / n`.
+//! A threshold for a target false-accept rate that forgot the `between` part would let a
+//! stranger who happens to resemble the user through far more often than promised.
+//!
 //! For ranking sessions of different lengths (and for comparing one session across several
 //! users' models) the length-free [`SessionScore::normalized`] mean serves better: it puts the
 //! user's own typical session at +0.5 and a stranger's at -0.5, whatever the user.
@@ -22,6 +29,10 @@ pub struct Calibration {
     pub impostor: Option<(f64, f64)>,
     /// Variance of a window's mean score relative to independent actions (at least 1).
     pub dependence: f64,
+    /// Standard deviation of strangers' own mean action scores around the impostor mean,
+    /// beyond what their within-person spread explains (0 for a one-class model, and for
+    /// models stored before it was fitted).
+    pub impostor_between_sd: f64,
 }
 
 /// The verdict on a session.
@@ -51,46 +62,59 @@ pub struct SessionScore {
 }
 
 impl Calibration {
-    /// Fits the calibration from out-of-fold action score sequences (one per held-out block).
+    /// Fits the calibration from out-of-fold action score sequences: the user's held-out
+    /// blocks, and one sequence per impostor the scoring model never trained against.
     pub fn fit(genuine: &[Vec<f64>], impostor: &[Vec<f64>]) -> Self {
         let (genuine_mean, genuine_sd) = mean_sd(genuine.iter().flatten().copied());
         let impostor_stats = (!impostor.iter().all(Vec::is_empty))
             .then(|| mean_sd(impostor.iter().flatten().copied()));
-        let mut ratios = vec![dependence(genuine, genuine_mean, genuine_sd)];
-        if let Some((m, s)) = impostor_stats {
-            ratios.push(dependence(impostor, m, s));
+        let mut ratios = vec![dependence(genuine)];
+        if impostor_stats.is_some() {
+            ratios.push(dependence(impostor));
         }
         let dependence = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        let impostor_between_sd = impostor_stats.map_or(0.0, |(_, sd)| {
+            between_sd(impostor, dependence).min(sd * BETWEEN_SHARE_MAX.sqrt())
+        });
         Self {
             genuine_mean,
             genuine_sd,
             impostor: impostor_stats,
             dependence,
-        }
-    }
-
-    fn pooled_sd(&self) -> f64 {
-        match self.impostor {
-            Some((_, si)) => ((self.genuine_sd.powi(2) + si.powi(2)) / 2.0).sqrt(),
-            None => self.genuine_sd,
+            impostor_between_sd,
         }
     }
 
     /// Effective number of independent actions in `n` consecutive ones.
     fn effective(&self, n: usize) -> f64 {
-        n as f64 / self.dependence
+        n.max(1) as f64 / self.dependence
+    }
+
+    /// Spread of the mean action score of a genuine session of `n` actions.
+    fn genuine_spread(&self, n: usize) -> f64 {
+        self.genuine_sd / self.effective(n).sqrt()
+    }
+
+    /// Spread of the mean action score of a stranger's session of `n` actions: the
+    /// within-person part shrinks with `n`, the between-person part does not.
+    fn impostor_spread(&self, n: usize) -> Option<f64> {
+        let (_, si) = self.impostor?;
+        let between = self.impostor_between_sd.powi(2);
+        // The whole variance is between plus within (the law of total variance).
+        let within = (si.powi(2) - between).max(0.0);
+        Some((between + within / self.effective(n)).sqrt())
     }
 
     /// The evidence for a session whose mean action score is `mean` over `n` actions.
     pub fn evidence(&self, mean: f64, n: usize) -> f64 {
-        let sd = self.pooled_sd();
-        let n_eff = self.effective(n);
-        match self.impostor {
-            Some((mi, _)) => {
+        let genuine = self.genuine_spread(n);
+        match (self.impostor, self.impostor_spread(n)) {
+            (Some((mi, _)), Some(impostor)) => {
+                let pooled = (genuine.powi(2) + impostor.powi(2)) / 2.0;
                 let gap = self.genuine_mean - mi;
-                n_eff * gap / (sd * sd) * (mean - (self.genuine_mean + mi) / 2.0)
+                gap / pooled * (mean - (self.genuine_mean + mi) / 2.0)
             }
-            None => (mean - self.genuine_mean) / (sd / n_eff.sqrt()),
+            _ => (mean - self.genuine_mean) / genuine,
         }
     }
 
@@ -139,8 +163,8 @@ impl Calibration {
     /// The score threshold (on the [0, 1] scale) at which impostor sessions of `n` actions
     /// would be accepted at rate `far`, or `None` for a model that never saw an impostor.
     pub fn threshold_for_far(&self, far: f64, n: usize) -> Option<f64> {
-        let (mi, si) = self.impostor?;
-        let spread = si * (self.dependence / n.max(1) as f64).sqrt();
+        let (mi, _) = self.impostor?;
+        let spread = self.impostor_spread(n)?;
         let mean = mi + normal_quantile(1.0 - far.clamp(1e-9, 1.0 - 1e-9)) * spread;
         Some(self.to_score(self.evidence(mean, n)))
     }
@@ -148,17 +172,24 @@ impl Calibration {
     /// The score threshold at which genuine sessions of `n` actions would be rejected at
     /// rate `frr`: the policy for a model without impostor statistics.
     pub fn threshold_for_frr(&self, frr: f64, n: usize) -> f64 {
-        let spread = self.genuine_sd * (self.dependence / n.max(1) as f64).sqrt();
+        let spread = self.genuine_spread(n);
         let mean = self.genuine_mean + normal_quantile(frr.clamp(1e-9, 1.0 - 1e-9)) * spread;
         self.to_score(self.evidence(mean, n))
     }
 
+    /// The accept threshold for sessions of `n` actions when strangers should get in at
+    /// rate `target_far`: the decision policy the service and `eval` share. A one-class model
+    /// has no impostor statistics, so it holds genuine rejections to 5% instead.
+    pub fn accept_threshold(&self, target_far: f64, n: usize) -> f64 {
+        self.threshold_for_far(target_far, n)
+            .unwrap_or_else(|| self.threshold_for_frr(0.05, n))
+    }
+
     /// The equal error rate the calibration predicts for sessions of `n` actions.
     pub fn expected_eer(&self, n: usize) -> Option<f64> {
-        let (mi, si) = self.impostor?;
-        let scale = (self.dependence / n.max(1) as f64).sqrt();
-        let d = (self.genuine_mean - mi) / ((self.genuine_sd + si) * scale);
-        Some(normal_cdf(-d))
+        let (mi, _) = self.impostor?;
+        let spread = self.genuine_spread(n) + self.impostor_spread(n)?;
+        Some(normal_cdf(-(self.genuine_mean - mi) / spread))
     }
 }
 
@@ -170,21 +201,66 @@ fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     (mean, var.sqrt().max(1e-3))
 }
 
-/// How much more a mean of [`WINDOW`] consecutive scores varies than independence predicts.
-fn dependence(sequences: &[Vec<f64>], mean: f64, sd: f64) -> f64 {
+/// How much more a mean of [`WINDOW`] consecutive scores varies around its own sequence's
+/// mean than independence predicts. Around the sequence's own mean, because sequences of
+/// different people differ in mean: that is [`between_sd`]'s part, not dependence.
+fn dependence(sequences: &[Vec<f64>]) -> f64 {
     const WINDOW: usize = 10;
-    let window_means: Vec<f64> = sequences
-        .iter()
-        .flat_map(|s| s.chunks_exact(WINDOW))
-        .map(|w| w.iter().sum::<f64>() / WINDOW as f64)
-        .collect();
-    if window_means.len() < 5 {
+    let (mut window_var, mut windows, mut action_var, mut actions) = (0.0, 0, 0.0, 0);
+    for s in sequences.iter().filter(|s| s.len() >= 2 * WINDOW) {
+        let own = mean(s);
+        let k = s.len() / WINDOW;
+        let spread: f64 = s
+            .chunks_exact(WINDOW)
+            .map(|w| (mean(w) - own).powi(2))
+            .sum();
+        // Deviations from a mean fitted to the same windows run small by (k - 1) / k.
+        window_var += spread * k as f64 / (k - 1) as f64;
+        windows += k;
+        action_var += s.iter().map(|x| (x - own).powi(2)).sum::<f64>();
+        actions += s.len();
+    }
+    if windows < 5 || action_var <= 0.0 {
         return 1.0;
     }
-    let var =
-        window_means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / window_means.len() as f64;
-    (var * WINDOW as f64 / (sd * sd)).clamp(1.0, WINDOW as f64)
+    let ratio = (window_var / windows as f64) * WINDOW as f64 / (action_var / actions as f64);
+    ratio.clamp(1.0, WINDOW as f64)
 }
+
+/// The spread of each sequence's own mean around the mean of all that the spread within
+/// sequences (inflated by `dependence`) does not explain: how much people differ.
+/// Sequences of fewer than [`BETWEEN_MIN_ACTIONS`] actions say too little about their
+/// owner's mean to count.
+fn between_sd(sequences: &[Vec<f64>], dependence: f64) -> f64 {
+    let counted: Vec<&Vec<f64>> = sequences
+        .iter()
+        .filter(|s| s.len() >= BETWEEN_MIN_ACTIONS)
+        .collect();
+    if counted.len() < 2 {
+        return 0.0;
+    }
+    let mean_of_all = mean(&counted.iter().flat_map(|s| s.iter().copied()).collect::<Vec<_>>());
+    let excess: f64 = counted
+        .iter()
+        .map(|s| {
+            let own = mean(s);
+            let within = s.iter().map(|x| (x - own).powi(2)).sum::<f64>() / s.len() as f64;
+            (own - mean_of_all).powi(2) - within * dependence / s.len() as f64
+        })
+        .sum();
+    (excess / counted.len() as f64).max(0.0).sqrt()
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+/// See [`between_sd`].
+const BETWEEN_MIN_ACTIONS: usize = 20;
+
+/// The between-person part is at most this share of the impostors' whole variance, so
+/// some spread is always left within a person.
+const BETWEEN_SHARE_MAX: f64 = 0.9;
 
 /// Standard normal CDF (Abramowitz & Stegun 7.1.26 erf, error below 1.5e-7).
 pub(crate) fn normal_cdf(z: f64) -> f64 {
@@ -275,6 +351,7 @@ mod tests {
             genuine_sd: 1.0,
             impostor: Some((-2.0, 1.0)),
             dependence: 1.0,
+            impostor_between_sd: 0.0,
         }
     }
 
@@ -299,6 +376,72 @@ mod tests {
         assert!((t - at).abs() < 1e-6);
         assert!(c.threshold_for_far(0.01, 16).unwrap() < t);
         assert!(c.expected_eer(1).unwrap() > c.expected_eer(10).unwrap());
+    }
+
+    /// Draws from a normal law (Box-Muller).
+    fn normal(rng: &mut impl rand::Rng, mean: f64, sd: f64) -> f64 {
+        let (u, v): (f64, f64) = (rng.r#gen::<f64>().max(1e-300), rng.r#gen());
+        mean + sd * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// People whose own mean action score is drawn around `mean` with spread `between`,
+    /// each with `actions` independent action scores of spread `within`.
+    fn people(
+        rng: &mut impl rand::Rng,
+        count: usize,
+        actions: usize,
+        (mean, between, within): (f64, f64, f64),
+    ) -> Vec<Vec<f64>> {
+        (0..count)
+            .map(|_| {
+                let own = normal(rng, mean, between);
+                (0..actions).map(|_| normal(rng, own, within)).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn strangers_get_in_at_the_target_rate_whatever_the_session_length() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(7);
+        let stranger = (-1.0, 0.6, 1.5);
+        let genuine = people(&mut rng, 3, 300, (1.5, 0.0, 1.2));
+        let impostors = people(&mut rng, 200, 300, stranger);
+        let c = Calibration::fit(&genuine, &impostors);
+        assert!(
+            (c.impostor_between_sd - 0.6).abs() < 0.1,
+            "between-person spread {}",
+            c.impostor_between_sd
+        );
+        // Fresh strangers, never seen by the fit: the realized false-accept rate at each
+        // length stays near the target (the fit without the between-person part lets
+        // several times too many through on long sessions).
+        for (n, target) in [(5, 0.05), (20, 0.01), (100, 0.01), (100, 0.05)] {
+            let threshold = c.accept_threshold(target, n);
+            let trials = 4_000;
+            let accepted = people(&mut rng, trials, n, stranger)
+                .iter()
+                .filter(|s| c.session(s).score >= threshold)
+                .count();
+            let far = accepted as f64 / trials as f64;
+            assert!(
+                far >= target * 0.5 && far <= target * 2.0,
+                "{n} actions, target {target}: realized {far}"
+            );
+            let naive = Calibration {
+                impostor_between_sd: 0.0,
+                ..c.clone()
+            };
+            if n == 100 {
+                let t = naive.accept_threshold(target, n);
+                let naive_far = people(&mut rng, trials, n, stranger)
+                    .iter()
+                    .filter(|s| naive.session(s).score >= t)
+                    .count() as f64
+                    / trials as f64;
+                assert!(naive_far > target * 3.0, "without it: {naive_far}");
+            }
+        }
     }
 
     #[test]

@@ -386,6 +386,7 @@ impl KeystrokeModel {
                 genuine_sd: 1.0,
                 impostor: None,
                 dependence: 1.0,
+                impostor_between_sd: 0.0,
             },
         })
     }

@@ -23,5 +23,6 @@ pub use calibration::{Calibration, Decision, SessionScore};
 pub use forest::ForestParams;
 pub use learner::{BoostedParams, Learner};
 pub use user_model::{
-    FORMAT_VERSION, ModelError, ModelSummary, SUMMARY_WINDOW, TrainConfig, UserModel,
+    FORMAT_VERSION, ModelError, ModelSummary, PopulationLimit, SUMMARY_WINDOW, TrainConfig,
+    UserModel,
 };

@@ -11,9 +11,10 @@ use crate::forest::{Forest, ForestParams};
 use crate::learner::{BoostedParams, Fitted, Learner};
 use crate::one_class::OneClass;
 
-/// Version of the stored model layout; bumped whenever it changes. Version 1 (no window
-/// scores in the summary) is still read.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version of the stored model layout; bumped whenever it changes. Versions 1 (no window
+/// scores in the summary) and 2 (no between-person impostor spread in the calibration,
+/// which was fitted on people the model trained against) are still read.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Actions per out-of-fold window whose session scores the summary keeps.
 pub const SUMMARY_WINDOW: usize = 10;
@@ -51,6 +52,39 @@ impl Default for TrainConfig {
             max_actions: 8_000,
             seed: 0x5eed,
         }
+    }
+}
+
+/// How much of a background population one model trains against: at most `users` people
+/// (see [`PopulationLimit::pick`]) and the first `actions` actions of each. The service and
+/// `eval`'s open-set protocol use [`PopulationLimit::SERVICE`], so the protocol trains the
+/// models the service would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PopulationLimit {
+    pub users: usize,
+    pub actions: usize,
+}
+
+impl PopulationLimit {
+    /// Training time grows with the population while accuracy saturates.
+    pub const SERVICE: Self = Self {
+        users: 20,
+        actions: 3_000,
+    };
+    pub const NONE: Self = Self {
+        users: usize::MAX,
+        actions: usize::MAX,
+    };
+
+    /// Which of the candidates (given by how much data each has) to train against: evenly
+    /// spread over the candidates ranked by data, from the most to the least. Not simply
+    /// the ones with the most data: how much a person produces goes with how they move (fast
+    /// clickers make many actions), and a population of one kind calibrates a model for
+    /// that kind of stranger only, while the strangers who matter are all kinds.
+    pub fn pick(&self, data: &[usize]) -> Vec<usize> {
+        let mut ranked: Vec<usize> = (0..data.len()).collect();
+        ranked.sort_by_key(|&i| std::cmp::Reverse(data[i]));
+        thin_out(ranked, self.users)
     }
 }
 
@@ -133,13 +167,43 @@ struct Stored {
     summary: ModelSummary,
 }
 
-/// A version 1 model: the same but for the summary.
+/// A version 2 model: the calibration had no between-person spread.
+#[derive(Serialize, Deserialize)]
+struct StoredV2 {
+    version: u32,
+    learner: StoredLearner,
+    calibration: CalibrationV2,
+    summary: ModelSummary,
+}
+
+/// A version 1 model: as version 2 but for the summary.
 #[derive(Serialize, Deserialize)]
 struct StoredV1 {
     version: u32,
     learner: StoredLearner,
-    calibration: Calibration,
+    calibration: CalibrationV2,
     summary: SummaryV1,
+}
+
+/// The calibration of version 1 and 2 models.
+#[derive(Serialize, Deserialize)]
+struct CalibrationV2 {
+    genuine_mean: f64,
+    genuine_sd: f64,
+    impostor: Option<(f64, f64)>,
+    dependence: f64,
+}
+
+impl From<CalibrationV2> for Calibration {
+    fn from(v2: CalibrationV2) -> Self {
+        Self {
+            genuine_mean: v2.genuine_mean,
+            genuine_sd: v2.genuine_sd,
+            impostor: v2.impostor,
+            dependence: v2.dependence,
+            impostor_between_sd: 0.0,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -181,19 +245,30 @@ impl UserModel {
         let folds = config.folds.max(2);
         let mut rng = ChaCha12Rng::seed_from_u64(config.seed);
 
-        // Out-of-fold scores: each block of the user's (and every background user's) actions
-        // is scored by a model that did not see it, as a future session would be.
+        // Out-of-fold scores: each block of the user's actions is scored by a model that did
+        // not see it, as a future session would be; and each background user is held out
+        // whole in one fold and scored by a model that never trained against them, as a
+        // stranger would be. (A model scores people it trained against lower than strangers,
+        // so calibrating on them would promise a false-accept rate it cannot keep.) With a
+        // single background user there is nobody to hold out: its blocks are split instead.
         let mut oof_genuine: Vec<Vec<f64>> = Vec::with_capacity(folds);
-        let mut oof_impostor: Vec<Vec<f64>> = Vec::with_capacity(folds * population.len());
+        let mut oof_impostor: Vec<Vec<f64>> = Vec::with_capacity(population.len().max(folds));
+        let hold_out_people = population.len() >= 2;
         for k in 0..folds {
             let (train_g, test_g) = split_block(&all_genuine, k, folds);
             let mut train_i = Vec::with_capacity(population.len());
             let mut test_i = Vec::with_capacity(population.len());
-            for user in &population {
+            for (p, user) in population.iter().enumerate() {
                 let refs: Vec<&FeatureVector> = user.iter().collect();
-                let (train, test) = split_block(&refs, k, folds);
-                train_i.push(train);
-                test_i.push(test);
+                if !hold_out_people {
+                    let (train, test) = split_block(&refs, k, folds);
+                    train_i.push(train);
+                    test_i.push(test);
+                } else if p % folds == k {
+                    test_i.push(refs);
+                } else {
+                    train_i.push(refs);
+                }
             }
             let fitted = fit(config, &train_g, &train_i, &mut rng)?;
             oof_genuine.push(clipped(fitted.scores(&test_g)));
@@ -283,12 +358,21 @@ impl UserModel {
         let corrupt = |e: postcard::Error| ModelError::Corrupt(e.to_string());
         let stored: Stored = match version {
             FORMAT_VERSION => postcard::from_bytes(bytes).map_err(corrupt)?,
+            2 => {
+                let v2: StoredV2 = postcard::from_bytes(bytes).map_err(corrupt)?;
+                Stored {
+                    version: v2.version,
+                    learner: v2.learner,
+                    calibration: v2.calibration.into(),
+                    summary: v2.summary,
+                }
+            }
             1 => {
                 let v1: StoredV1 = postcard::from_bytes(bytes).map_err(corrupt)?;
                 Stored {
                     version: v1.version,
                     learner: v1.learner,
-                    calibration: v1.calibration,
+                    calibration: v1.calibration.into(),
                     summary: v1.summary.into(),
                 }
             }
@@ -408,6 +492,45 @@ mod tests {
     use pointerprint_core::extract;
     use pointerprint_synth::{MotorStyle, session};
 
+    fn v2_calibration(c: &Calibration) -> CalibrationV2 {
+        CalibrationV2 {
+            genuine_mean: c.genuine_mean,
+            genuine_sd: c.genuine_sd,
+            impostor: c.impostor,
+            dependence: c.dependence,
+        }
+    }
+
+    #[test]
+    fn version_2_models_load_without_between_person_spread() {
+        let styles: Vec<MotorStyle> = (0..4).map(MotorStyle::from_seed).collect();
+        let actions: Vec<Vec<FeatureVector>> = styles
+            .iter()
+            .map(|s| extract(&session(s, 1, 150)))
+            .collect();
+        let population: Vec<&[FeatureVector]> = actions[1..].iter().map(Vec::as_slice).collect();
+        let config = TrainConfig {
+            boosted: BoostedParams {
+                iterations: 20,
+                ..BoostedParams::default()
+            },
+            ..TrainConfig::default()
+        };
+        let model = UserModel::train(&[&actions[0]], &population, &config).unwrap();
+        let current: Stored = postcard::from_bytes(&model.to_bytes().unwrap()).unwrap();
+        let v2 = StoredV2 {
+            version: 2,
+            learner: current.learner,
+            calibration: v2_calibration(&current.calibration),
+            summary: current.summary,
+        };
+        let loaded = UserModel::from_bytes(&postcard::to_stdvec(&v2).unwrap()).unwrap();
+        assert_eq!(loaded.calibration().impostor_between_sd, 0.0);
+        assert_eq!(loaded.calibration().impostor, model.calibration().impostor);
+        let probe = &actions[0][..20];
+        assert_eq!(loaded.action_scores(probe), model.action_scores(probe));
+    }
+
     #[test]
     fn version_1_models_still_load_without_window_scores() {
         let actions = extract(&session(&MotorStyle::from_seed(3), 1, 150));
@@ -422,7 +545,7 @@ mod tests {
         let v1 = StoredV1 {
             version: 1,
             learner: current.learner,
-            calibration: current.calibration,
+            calibration: v2_calibration(&current.calibration),
             summary: SummaryV1 {
                 learner: summary.learner,
                 genuine_actions: summary.genuine_actions,

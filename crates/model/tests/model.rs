@@ -24,7 +24,7 @@ struct World {
 }
 
 fn world() -> World {
-    let styles: Vec<MotorStyle> = (0..4).map(|i| MotorStyle::from_seed(100 + i)).collect();
+    let styles: Vec<MotorStyle> = (0..8).map(|i| MotorStyle::from_seed(100 + i)).collect();
     let training = styles
         .iter()
         .enumerate()
@@ -49,7 +49,7 @@ fn genuine_sessions_outscore_impostors() {
     let w = world();
     let model = train(&w, 0, &quick()).unwrap();
     let genuine = model.score_session(&actions(&w.styles[0], 900, 40));
-    for other in 1..4 {
+    for other in 1..8 {
         let impostor = model.score_session(&actions(&w.styles[other], 900 + other as u64, 40));
         assert!(
             genuine.normalized > impostor.normalized,
@@ -61,13 +61,14 @@ fn genuine_sessions_outscore_impostors() {
         .calibration()
         .threshold_for_far(0.01, genuine.actions)
         .unwrap();
+    eprintln!("{:?} {genuine:?} {threshold}", model.calibration());
     assert_eq!(UserModel::decide(&genuine, threshold, 5), Decision::Accept);
     assert_eq!(
         UserModel::decide(&genuine, threshold, 1000),
         Decision::InsufficientData
     );
     let summary = model.summary();
-    assert_eq!(summary.background_users, 3);
+    assert_eq!(summary.background_users, 7);
     assert!(summary.expected_eer.unwrap()[3] < summary.expected_eer.unwrap()[0]);
     // Out-of-fold windows of the user score higher than strangers' windows, on [0, 1].
     let mean = |v: &[f32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;

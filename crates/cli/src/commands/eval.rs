@@ -3,7 +3,7 @@ use std::time::Instant;
 use anyhow::Context;
 use pointerprint_eval::keystroke::{self, KeystrokeResult, Split};
 use pointerprint_eval::metrics::Metrics;
-use pointerprint_eval::{challenge, report, split};
+use pointerprint_eval::{challenge, open_set, report, split};
 use pointerprint_formats::read_cmu_keystroke;
 use pointerprint_model::keystroke::{Detector, KeystrokeConfig};
 use pointerprint_model::{BoostedParams, Learner, TrainConfig};
@@ -100,6 +100,47 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 )?;
             }
             report::write_split(&args.out, &result, seconds)?
+        }
+        Protocol::OpenSet => {
+            let data = args.data.context("--data is required")?;
+            let (folds, min_actions) = (args.folds as usize, args.min_actions as usize);
+            let result = open_set::run(&data, folds, min_actions, &config, &bars)?;
+            drop(bars);
+            let seconds = started.elapsed().as_secs_f64();
+            say!(
+                "{} users in {folds} folds, each fold's users unseen by every model, in {seconds:.1} s\n",
+                result.users.len()
+            )?;
+            say!(
+                "{:>14} {:>8} {:>8}   {:>28}   {:>28}",
+                "decision unit",
+                "AUC",
+                "EER",
+                "target FAR 1%: FAR FRR insuff",
+                "target FAR 5%: FAR FRR insuff"
+            )?;
+            for u in &result.units {
+                let (auc, eer) = u.metrics.as_ref().map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
+                let points: Vec<String> = u
+                    .operating_points
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{:>12.2}% {:>6.2}% {:>6.2}%",
+                            p.far * 100.0,
+                            p.frr * 100.0,
+                            p.insufficient * 100.0
+                        )
+                    })
+                    .collect();
+                say!(
+                    "{:>14} {auc:>8.4} {:>7.2}%   {}",
+                    u.unit.to_string(),
+                    eer * 100.0,
+                    points.join("   ")
+                )?;
+            }
+            report::write_open_set(&args.out, &result, seconds)?
         }
         Protocol::Keystroke | Protocol::KeystrokeBackground => {
             let data = read_cmu_keystroke(&args.data.context("--data is required")?)?;

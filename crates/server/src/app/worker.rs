@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pointerprint_core::augment::{COARSE_INTERVAL_MS, resample};
 use pointerprint_core::{FeatureVector, extract};
-use pointerprint_model::{Learner, TrainConfig, UserModel};
+use pointerprint_model::{Learner, PopulationLimit, TrainConfig, UserModel};
 
 use pointerprint_storage::JobState;
 
@@ -15,9 +15,6 @@ use crate::app::AppState;
 use crate::app::error::AppError;
 use crate::domain::ids::UserId;
 
-/// Background users drawn on for one model, and actions taken from each.
-const POPULATION_USERS: usize = 20;
-const POPULATION_ACTIONS: usize = 3_000;
 
 /// Runs until `shutdown` resolves, finishing the job in hand first.
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
@@ -140,10 +137,10 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
     let mut population = Vec::new();
     let mut others = state.store.users().await.map_err(|e| e.to_string())?;
     others.retain(|u| u.user_id != user_id && u.events > 0);
-    others.sort_by_key(|u| std::cmp::Reverse(u.events));
-    for other in others.iter().take(POPULATION_USERS) {
+    let sizes: Vec<usize> = others.iter().map(|u| u.events as usize).collect();
+    for other in PopulationLimit::SERVICE.pick(&sizes).into_iter().map(|i| &others[i]) {
         let mut actions: Vec<FeatureVector> = user_actions(state, &other.user_id).await?.concat();
-        actions.truncate(POPULATION_ACTIONS);
+        actions.truncate(PopulationLimit::SERVICE.actions);
         population.push(actions);
     }
     let config = TrainConfig {

@@ -19,24 +19,11 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// The lowest threshold a target false-accept rate can give a two-class model: even odds.
-/// Its calibration knows only the background users it was trained against, and someone it
-/// never saw scores higher than they do; so a session whose evidence favours "someone else"
-/// is never accepted, however far below it those users' scores lay.
-const EVEN_ODDS: f64 = 0.5;
-
 /// The accept threshold for a session of `actions` actions under `policy`.
 pub fn threshold(model: &UserModel, policy: ThresholdPolicy, actions: usize) -> f64 {
     match policy {
         ThresholdPolicy::Fixed(t) => t,
-        ThresholdPolicy::TargetFar(far) => {
-            let calibration = model.calibration();
-            // A one-class model has no impostor statistics: hold genuine rejections to 5%.
-            calibration
-                .threshold_for_far(far, actions)
-                .map(|t| t.max(EVEN_ODDS))
-                .unwrap_or_else(|| calibration.threshold_for_frr(0.05, actions))
-        }
+        ThresholdPolicy::TargetFar(far) => model.calibration().accept_threshold(far, actions),
     }
 }
 
