@@ -50,16 +50,6 @@ impl std::fmt::Display for Unit {
     }
 }
 
-impl std::fmt::Display for Unit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unit::Actions(n) => write!(f, "{n} actions"),
-            Unit::Seconds(s) => write!(f, "{s} s"),
-            Unit::Session => f.write_str("whole session"),
-        }
-    }
-}
-
 pub const UNITS: [Unit; 6] = [
     Unit::Actions(5),
     Unit::Actions(10),
@@ -85,9 +75,6 @@ pub struct ServicePoint {
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitResult {
     pub unit: Unit,
-    /// The trials behind `metrics`, for plots.
-    #[serde(skip)]
-    pub trials: Vec<Trial>,
     /// The trials behind `metrics`, for plots.
     #[serde(skip)]
     pub trials: Vec<Trial>,

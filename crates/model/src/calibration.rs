@@ -239,7 +239,12 @@ fn between_sd(sequences: &[Vec<f64>], dependence: f64) -> f64 {
     if counted.len() < 2 {
         return 0.0;
     }
-    let mean_of_all = mean(&counted.iter().flat_map(|s| s.iter().copied()).collect::<Vec<_>>());
+    let mean_of_all = mean(
+        &counted
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .collect::<Vec<_>>(),
+    );
     let excess: f64 = counted
         .iter()
         .map(|s| {

@@ -120,7 +120,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 "target FAR 5%: FAR FRR insuff"
             )?;
             for u in &result.units {
-                let (auc, eer) = u.metrics.as_ref().map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
+                let (auc, eer) = u
+                    .metrics
+                    .as_ref()
+                    .map_or((f64::NAN, f64::NAN), |m| (m.auc, m.eer));
                 let points: Vec<String> = u
                     .operating_points
                     .iter()

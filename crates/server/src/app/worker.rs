@@ -15,7 +15,6 @@ use crate::app::AppState;
 use crate::app::error::AppError;
 use crate::domain::ids::UserId;
 
-
 /// Runs until `shutdown` resolves, finishing the job in hand first.
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
@@ -138,7 +137,11 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
     let mut others = state.store.users().await.map_err(|e| e.to_string())?;
     others.retain(|u| u.user_id != user_id && u.events > 0);
     let sizes: Vec<usize> = others.iter().map(|u| u.events as usize).collect();
-    for other in PopulationLimit::SERVICE.pick(&sizes).into_iter().map(|i| &others[i]) {
+    for other in PopulationLimit::SERVICE
+        .pick(&sizes)
+        .into_iter()
+        .map(|i| &others[i])
+    {
         let mut actions: Vec<FeatureVector> = user_actions(state, &other.user_id).await?.concat();
         actions.truncate(PopulationLimit::SERVICE.actions);
         population.push(actions);
