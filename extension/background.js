@@ -1,18 +1,40 @@
 // Service worker: posts the batches of the content scripts to the pointerprint server, in
-// pointerprint's event format (POST /v1/events), as the user id set in the options.
+// pointerprint's event format (POST /v1/events), with the session token set in the options.
+// A token (opened by the site's backend, POST /v1/sessions) names one session of one user:
+// every tab's batches go to it, numbered here in the order they are delivered.
 
 async function settings() {
-  const s = await chrome.storage.sync.get({ server: 'http://127.0.0.1:8080', key: '', userId: '' });
-  return { server: s.server.replace(/\/+$/, ''), key: s.key, userId: s.userId };
+  const s = await chrome.storage.sync.get({ server: 'http://127.0.0.1:8080', token: '' });
+  return { server: s.server.replace(/\/+$/, ''), token: s.token };
+}
+
+// The batch number in the token's session of a tab's batch (the tab's own session id and
+// number): the same for a retry, the next one for a new batch. Numbers are kept across
+// service-worker restarts and handed out one at a time.
+const assigned = new Map();
+let numbering = Promise.resolve();
+function seqOf(token, batch) {
+  const tabBatch = batch.session_id + ':' + batch.seq;
+  if (assigned.has(tabBatch)) return assigned.get(tabBatch);
+  const key = 'seq:' + token;
+  const next = numbering.then(async () => {
+    const seq = (await chrome.storage.local.get({ [key]: 0 }))[key];
+    await chrome.storage.local.set({ [key]: seq + 1 });
+    return seq;
+  });
+  numbering = next.catch(() => {});
+  assigned.set(tabBatch, next);
+  return next;
 }
 
 async function deliver(batch) {
-  const { server, key, userId } = await settings();
-  if (!key || !userId) return { ok: false, error: 'set the server, ingest key and user id in the options' };
+  const { server, token } = await settings();
+  if (!token) return { ok: false, error: 'set the server and the session token in the options' };
+  const { user_id, session_id, ...rest } = batch; // the token names them
   const response = await fetch(server + '/v1/events', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key },
-    body: JSON.stringify({ ...batch, user_id: userId }),
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+    body: JSON.stringify({ ...rest, seq: await seqOf(token, batch) }),
   });
   if (response.ok) return { ok: true };
   const text = await response.text();

@@ -1,7 +1,7 @@
-// The options page: server URL, ingest key and user id, kept in chrome.storage.sync.
-const fields = ['server', 'key', 'userId'];
+// The options page: server URL and session token, kept in chrome.storage.sync.
+const fields = ['server', 'token'];
 
-chrome.storage.sync.get({ server: 'http://127.0.0.1:8080', key: '', userId: '' }).then((saved) => {
+chrome.storage.sync.get({ server: 'http://127.0.0.1:8080', token: '' }).then((saved) => {
   for (const f of fields) document.getElementById(f).value = saved[f];
 });
 

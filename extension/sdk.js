@@ -13,9 +13,15 @@
     constructor(o) {
       super();
       if (!o || !(o.endpoint || o.send)) throw new Error('pointerprint: endpoint is required');
-      this.o = { key: '', batchSize: 200, batchMs: 2000, ...o };
+      this.o = { key: '', token: '', batchSize: 200, batchMs: 2000, ...o };
+      // A session token (from the site's backend, POST /v1/sessions) names the user and
+      // the session itself; an API key needs them in every batch.
+      this.credential = this.o.token || this.o.key;
+      this.param = this.o.token ? 'token' : 'key';
       this.userId = this.o.userId;
-      this.sessionId = this.o.sessionId || newId();
+      this.sessionId = this.o.sessionId || (this.o.token ? undefined : newId());
+      if (this.o.stream === true && !this.sessionId)
+        throw new Error('pointerprint: stream needs the sessionId the token was opened for');
       this.seq = 0;
       this.buf = [];
       this.queue = [];
@@ -119,7 +125,7 @@
                 method: 'POST',
                 headers: {
                   'Content-Type': 'application/json',
-                  ...(this.o.key && { Authorization: 'Bearer ' + this.o.key }),
+                  ...(this.credential && { Authorization: 'Bearer ' + this.credential }),
                 },
                 body: JSON.stringify(batch),
                 credentials: 'same-origin',
@@ -149,7 +155,7 @@
         const body = JSON.stringify(b);
         if (this.o.send) this.o.send(b);
         else {
-          const url = this.o.endpoint + (this.o.key ? '?key=' + encodeURIComponent(this.o.key) : '');
+          const url = this.o.endpoint + (this.credential ? `?${this.param}=` + encodeURIComponent(this.credential) : '');
           if (!navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' })))
             fetch(url, { method: 'POST', body, keepalive: true, credentials: 'same-origin' }).catch(() => {});
         }
@@ -163,7 +169,7 @@
       if (url === true) {
         const u = new URL(this.o.endpoint, location.href);
         url = u.origin + '/v1/sessions/' + encodeURIComponent(this.sessionId) + '/stream';
-        if (this.o.key) url += '?key=' + encodeURIComponent(this.o.key);
+        if (this.credential) url += `?${this.param}=` + encodeURIComponent(this.credential);
       }
       url = new URL(url, location.href);
       url.protocol = url.protocol.replace('http', 'ws');

@@ -25,8 +25,9 @@ pub use error::{ClientError, TransportKind};
 pub use reqwest::Method;
 pub use stream::TrustStream;
 pub use types::{
-    Ack, Batch, DecisionRecord, Erased, Health, KeyRecord, ModelSummary, NewKey, Role, Training,
-    TrainingState, TrustUpdate, User, Verdict, VerifyRequest,
+    Ack, Batch, DecisionRecord, Erased, Health, KeyRecord, Label, LabelledSession, ModelSummary,
+    NewKey, OpenSession, OpenedSession, Purpose, Role, Training, TrainingState, TrustUpdate, User,
+    Verdict, VerifyRequest,
 };
 
 /// How long a `?wait=true` training call may take: the server itself waits up to five
@@ -182,7 +183,7 @@ impl Client {
 
     // Ingest
 
-    /// `POST /v1/events` (ingest key): stored whole or not at all.
+    /// `POST /v1/events` (a session token, or an ingest key): stored whole or not at all.
     pub async fn post_events(&self, batch: &Batch<'_>) -> Result<Ack, ClientError> {
         self.call_json(Method::POST, &["v1", "events"], batch).await
     }
@@ -369,9 +370,45 @@ impl Client {
         self.call::<Value>(request).await.map(drop)
     }
 
+    // Collection sessions
+
+    /// `POST /v1/sessions` (secret key): opens a session for a user; a collector sends
+    /// its events (and opens its trust stream) with the returned token, e.g. through
+    /// [`Client::with_key`].
+    pub async fn open_session(
+        &self,
+        user_id: &str,
+        purpose: Purpose,
+        ttl_s: Option<u64>,
+    ) -> Result<OpenedSession, ClientError> {
+        let body = OpenSession {
+            user_id,
+            purpose,
+            ttl_s,
+        };
+        self.call_json(Method::POST, &["v1", "sessions"], &body)
+            .await
+    }
+
+    /// `POST /v1/sessions/{id}/feedback` (secret key): whether the session was the user's.
+    pub async fn session_feedback(
+        &self,
+        session_id: &str,
+        label: Label,
+    ) -> Result<LabelledSession, ClientError> {
+        let body = serde_json::json!({ "label": label });
+        self.call_json(
+            Method::POST,
+            &["v1", "sessions", session_id, "feedback"],
+            &body,
+        )
+        .await
+    }
+
     // Continuous authentication
 
-    /// `GET /v1/sessions/{id}/stream` (ingest key): the session's trust as it changes.
+    /// `GET /v1/sessions/{id}/stream` (the session's token, or a secret key; an ingest
+    /// key for a session sent with a key): the session's trust as it changes.
     pub async fn stream(&self, session_id: &str) -> Result<TrustStream, ClientError> {
         let mut url = self.url(&["v1", "sessions", session_id, "stream"]);
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };

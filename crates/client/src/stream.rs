@@ -24,7 +24,16 @@ impl TrustStream {
             })?;
             request.headers_mut().insert("authorization", value);
         }
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        // A refused upgrade is the API's error answer, with its status and code.
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(response) => crate::api_error(
+                    response.status().as_u16(),
+                    response.body().as_deref().unwrap_or_default(),
+                ),
+                e => e.into(),
+            })?;
         Ok(TrustStream { socket })
     }
 

@@ -179,3 +179,57 @@ impl TrustUpdate {
         }
     }
 }
+
+/// Why a site's backend opens a collection session: only `Enrol` sessions (and sessions
+/// labelled genuine afterwards) train the user's model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    Enrol,
+    Verify,
+    Continuous,
+}
+
+/// `POST /v1/sessions`: a session to open for a user.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenSession<'a> {
+    pub user_id: &'a str,
+    pub purpose: Purpose,
+    /// The token's lifetime in seconds (60 to 86,400; the server's default, an hour, if
+    /// `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_s: Option<u64>,
+}
+
+/// An opened collection session: the id the server chose and its token (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OpenedSession {
+    pub session_id: String,
+    pub user_id: String,
+    pub purpose: Purpose,
+    /// `pp_session_...`: the collector's credential for this session only.
+    pub token: String,
+    pub expires_ms: i64,
+}
+
+/// The backend's word on a session afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    /// The user's own: it may train their model.
+    Genuine,
+    /// Someone else's: it never trains a model.
+    Fraud,
+}
+
+/// A session as labelled by `POST /v1/sessions/{id}/feedback`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LabelledSession {
+    pub session_id: String,
+    pub user_id: String,
+    /// `None` for a session sent with an API key rather than opened.
+    pub purpose: Option<Purpose>,
+    pub label: Option<Label>,
+    /// Whether its events train the user's model.
+    pub trains: bool,
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use pointerprint_client::{Client, ClientError, TrainingState};
+use pointerprint_client::{Client, ClientError, Purpose, TrainingState};
 use pointerprint_synth::{MotorStyle, session};
 
 use crate::config::Config;
@@ -42,8 +42,13 @@ async fn ensure_enrolled(
         for e in &mut rec.events {
             e.t += start;
         }
-        let session_id = format!("{user_id}-enrol-{s}");
-        node.post_recording(&user_id, &session_id, &rec, ENROL_BATCH)
+        // As a site's backend: an enrolment session, sent with its token.
+        let opened = node
+            .open_session(&user_id, Purpose::Enrol, None)
+            .await
+            .map_err(failed(what()))?;
+        node.with_key(&opened.token)
+            .post_recording(&user_id, &opened.session_id, &rec, ENROL_BATCH)
             .await
             .map_err(failed(what()))?;
     }

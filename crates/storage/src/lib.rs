@@ -38,7 +38,8 @@ pub use error::StorageError;
 pub use notify::{BATCH_CHANNEL, Notification, Subscription};
 pub use store::{DEFAULT_JOB_LEASE, Store};
 pub use types::{
-    Account, AccountKind, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted, Job,
-    JobState, KeyRecord, NewBatch, NewDecision, ParseRoleError, Role, SessionEvents, SessionTail,
-    StoredModel, TrainingStatus, UserStats, WebSession,
+    Account, AccountKind, CollectionSession, DecisionCount, DecisionQuery, DecisionRecord, Erased,
+    Inserted, Job, JobState, KeyRecord, Label, NewBatch, NewCollectionSession, NewDecision,
+    ParseRoleError, Purpose, Role, SessionEvents, SessionTail, StoredModel, TrainingStatus,
+    UserStats, WebSession,
 };

@@ -4,8 +4,8 @@ use pointerprint_core::Recording;
 
 use crate::codec;
 use crate::{
-    Account, AccountKind, Cipher, DecisionRecord, Job, JobState, KeyRecord, Role, SessionEvents,
-    StorageError, WebSession,
+    Account, AccountKind, Cipher, CollectionSession, DecisionRecord, Job, JobState, KeyRecord,
+    Label, Purpose, Role, SessionEvents, StorageError, WebSession,
 };
 
 pub(crate) fn count(n: i64) -> u64 {
@@ -143,5 +143,46 @@ pub(crate) fn web_session_record(row: WebSessionRow) -> Result<WebSession, Stora
         csrf_token,
         created_ms,
         expires_ms,
+    })
+}
+
+/// A collection session's columns, in the order of [`collection_session_columns`].
+pub(crate) type CollectionSessionRow = (
+    String,
+    String,
+    Option<String>,
+    bool,
+    i64,
+    i64,
+    Option<String>,
+);
+/// The columns of a [`CollectionSessionRow`], for `concat!` (sqlx takes only static SQL).
+macro_rules! collection_session_columns {
+    () => {
+        "session_id, user_id, purpose, token_hash IS NOT NULL, created_ms, expires_ms, label"
+    };
+}
+pub(crate) use collection_session_columns;
+
+pub(crate) fn collection_session_record(
+    (session_id, user_id, purpose, has_token, created_ms, expires_ms, label): CollectionSessionRow,
+) -> Result<CollectionSession, StorageError> {
+    let corrupt = |what: &str, value: &str| {
+        StorageError::Corrupt(format!(
+            "collection_sessions.{what}: unknown value '{value}'"
+        ))
+    };
+    Ok(CollectionSession {
+        session_id,
+        user_id,
+        purpose: purpose
+            .map(|p| Purpose::parse(&p).ok_or_else(|| corrupt("purpose", &p)))
+            .transpose()?,
+        has_token,
+        created_ms,
+        expires_ms,
+        label: label
+            .map(|l| Label::parse(&l).ok_or_else(|| corrupt("label", &l)))
+            .transpose()?,
     })
 }

@@ -15,14 +15,15 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool,
 
 use crate::codec;
 use crate::rows::{
-    AccountRow, DecisionRow, JobRow, KeyRow, WebSessionRow, account_columns, account_record,
-    append_batch, count, decision_record, job_record, key_record, new_session, stale_key,
-    web_session_record,
+    AccountRow, CollectionSessionRow, DecisionRow, JobRow, KeyRow, WebSessionRow, account_columns,
+    account_record, append_batch, collection_session_columns, collection_session_record, count,
+    decision_record, job_record, key_record, new_session, stale_key, web_session_record,
 };
 use crate::{
-    Account, AccountKind, Cipher, DecisionCount, DecisionQuery, DecisionRecord, Erased, Inserted,
-    Job, JobState, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, SessionTail,
-    StorageError, StoredModel, TrainingStatus, UserStats, WebSession,
+    Account, AccountKind, Cipher, CollectionSession, DecisionCount, DecisionQuery, DecisionRecord,
+    Erased, Inserted, Job, JobState, KeyRecord, Label, NewBatch, NewCollectionSession, NewDecision,
+    Role, SessionEvents, SessionTail, StorageError, StoredModel, TrainingStatus, UserStats,
+    WebSession,
 };
 
 /// Rows deleted per transaction by the retention purge, so ingestion is not held up.
@@ -83,6 +84,35 @@ impl<'a> SealedBatch<'a> {
         })
     }
 }
+
+/// Joins batches `b` to the collection sessions whose events may train a model: opened
+/// for enrolment and not labelled since, or labelled genuine (see
+/// [`CollectionSession::trains`]).
+macro_rules! trained_sessions_join {
+    () => {
+        "JOIN collection_sessions c ON c.session_id = b.session_id AND c.user_id = b.user_id \
+         AND (c.label = 'genuine' OR (c.label IS NULL AND c.purpose = 'enrol'))"
+    };
+}
+
+/// A user's batches (`$1`), sessions in order of their first batch, then by `seq`.
+const USER_SESSIONS: &str = "SELECT b.session_id, b.seq, b.payload \
+     FROM batches b \
+     JOIN (SELECT session_id, min(id) AS first FROM batches WHERE user_id = $1 \
+           GROUP BY session_id) s ON s.session_id = b.session_id \
+     WHERE b.user_id = $1 \
+     ORDER BY s.first, b.seq";
+
+/// [`USER_SESSIONS`] of the sessions that may train the user's model only.
+const TRAINING_SESSIONS: &str = concat!(
+    "SELECT b.session_id, b.seq, b.payload \
+     FROM batches b \
+     JOIN (SELECT session_id, min(id) AS first FROM batches WHERE user_id = $1 \
+           GROUP BY session_id) s ON s.session_id = b.session_id ",
+    trained_sessions_join!(),
+    " WHERE b.user_id = $1 \
+     ORDER BY s.first, b.seq"
+);
 
 /// The statement that stores a batch unless its `(session, seq)` exists, its session
 /// belongs to another user, or the key was rotated under the store.
@@ -340,17 +370,29 @@ where
         cipher: &Cipher,
         user_id: &str,
     ) -> Result<Vec<SessionEvents>, StorageError> {
-        let rows = sqlx::query_as::<_, (String, i64, Vec<u8>)>(
-            "SELECT b.session_id, b.seq, b.payload \
-             FROM batches b \
-             JOIN (SELECT session_id, min(id) AS first FROM batches WHERE user_id = $1 \
-                   GROUP BY session_id) s ON s.session_id = b.session_id \
-             WHERE b.user_id = $1 \
-             ORDER BY s.first, b.seq",
-        )
-        .bind(user_id)
-        .fetch_all(&self.reader)
-        .await?;
+        self.sessions_of(cipher, user_id, USER_SESSIONS).await
+    }
+
+    pub(crate) async fn training_sessions(
+        &self,
+        cipher: &Cipher,
+        user_id: &str,
+    ) -> Result<Vec<SessionEvents>, StorageError> {
+        self.sessions_of(cipher, user_id, TRAINING_SESSIONS).await
+    }
+
+    /// Runs `query` (a user's batches as `session_id, seq, payload`, sessions in order of
+    /// their first batch, then `seq`) and gathers its rows into sessions.
+    async fn sessions_of(
+        &self,
+        cipher: &Cipher,
+        user_id: &str,
+        query: &'static str,
+    ) -> Result<Vec<SessionEvents>, StorageError> {
+        let rows = sqlx::query_as::<_, (String, i64, Vec<u8>)>(query)
+            .bind(user_id)
+            .fetch_all(&self.reader)
+            .await?;
         let mut sessions: Vec<SessionEvents> = Vec::new();
         for (session_id, seq, payload) in rows {
             if sessions.last().is_none_or(|s| s.session_id != session_id) {
@@ -511,6 +553,10 @@ where
             0
         };
         sqlx::query("DELETE FROM jobs WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM collection_sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
@@ -710,23 +756,123 @@ where
         &self,
         user_id: &str,
     ) -> Result<TrainingStatus, StorageError> {
-        let (events, has_model, active_job, failed_jobs): (i64, bool, bool, i64) = sqlx::query_as(
-            "SELECT (SELECT CAST(coalesce(sum(events), 0) AS BIGINT) \
-                     FROM batches WHERE user_id = $1), \
+        let (events, has_model, active_job, failed_jobs): (i64, bool, bool, i64) =
+            sqlx::query_as(concat!(
+                "SELECT (SELECT CAST(coalesce(sum(b.events), 0) AS BIGINT) \
+                     FROM batches b ",
+                trained_sessions_join!(),
+                " WHERE b.user_id = $1), \
                     EXISTS (SELECT 1 FROM models WHERE user_id = $1), \
                     EXISTS (SELECT 1 FROM jobs WHERE user_id = $1 \
                             AND state IN ('queued', 'running')), \
-                    (SELECT count(*) FROM jobs WHERE user_id = $1 AND state = 'failed')",
-        )
-        .bind(user_id)
-        .fetch_one(&self.reader)
-        .await?;
+                    (SELECT count(*) FROM jobs WHERE user_id = $1 AND state = 'failed')"
+            ))
+            .bind(user_id)
+            .fetch_one(&self.reader)
+            .await?;
         Ok(TrainingStatus {
             events: count(events),
             has_model,
             active_job,
             failed_jobs: count(failed_jobs),
         })
+    }
+
+    // ---- collection sessions ----
+
+    pub(crate) async fn open_session(
+        &self,
+        session: &NewCollectionSession<'_>,
+    ) -> Result<(), StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO collection_sessions \
+                 (session_id, user_id, purpose, token_hash, created_ms, expires_ms) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE NOT EXISTS (SELECT 1 FROM batches WHERE session_id = $1)",
+        )
+        .bind(session.session_id)
+        .bind(session.user_id)
+        .bind(session.purpose.as_str())
+        .bind(session.token_hash)
+        .bind(session.created_ms)
+        .bind(session.expires_ms)
+        .execute(&self.writer)
+        .await;
+        let taken =
+            || StorageError::Conflict(format!("session '{}' already exists", session.session_id));
+        match done {
+            Ok(done) if DB::rows_affected(&done) == 1 => Ok(()),
+            Ok(_) => Err(taken()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(taken()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn session_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        let row: Option<CollectionSessionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            collection_session_columns!(),
+            " FROM collection_sessions WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(collection_session_record).transpose()
+    }
+
+    pub(crate) async fn collection_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        let row: Option<CollectionSessionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            collection_session_columns!(),
+            " FROM collection_sessions WHERE session_id = $1"
+        ))
+        .bind(session_id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(collection_session_record).transpose()
+    }
+
+    /// In one transaction: a session known only by its batches gets a row (no purpose, no
+    /// token), then the label is set unless the session is labelled fraud already.
+    pub(crate) async fn label_session(
+        &self,
+        session_id: &str,
+        label: Label,
+        now_ms: i64,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        let mut tx = self.writer.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO collection_sessions (session_id, user_id, created_ms, expires_ms) \
+             SELECT session_id, user_id, $2, $2 FROM batches WHERE session_id = $1 \
+             LIMIT 1 ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(session_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let row: Option<CollectionSessionRow> = sqlx::query_as(concat!(
+            "UPDATE collection_sessions SET label = CASE WHEN label = 'fraud' THEN label ELSE $2 END \
+             WHERE session_id = $1 RETURNING ",
+            collection_session_columns!()
+        ))
+        .bind(session_id)
+        .bind(label.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let session = row.map(collection_session_record).transpose()?;
+        match session {
+            Some(s) if s.label != Some(label) => Err(StorageError::Conflict(format!(
+                "session '{session_id}' is labelled fraud, for good"
+            ))),
+            other => Ok(other),
+        }
     }
 
     // ---- settings ----

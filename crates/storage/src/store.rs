@@ -10,9 +10,10 @@ use crate::postgres::PgDb;
 use crate::sql::SealedBatch;
 use crate::sqlite::SqliteDb;
 use crate::{
-    Account, AccountKind, Cipher, Clock, DecisionCount, DecisionQuery, DecisionRecord, Erased,
-    Inserted, Job, KeyRecord, NewBatch, NewDecision, Role, SessionEvents, SessionTail,
-    StorageError, StoredModel, Subscription, SystemClock, TrainingStatus, UserStats, WebSession,
+    Account, AccountKind, Cipher, Clock, CollectionSession, DecisionCount, DecisionQuery,
+    DecisionRecord, Erased, Inserted, Job, KeyRecord, Label, NewBatch, NewCollectionSession,
+    NewDecision, Role, SessionEvents, SessionTail, StorageError, StoredModel, Subscription,
+    SystemClock, TrainingStatus, UserStats, WebSession,
 };
 
 /// How long a claimed training job stays its node's without a renewal, by default.
@@ -212,6 +213,15 @@ impl Store {
         shared!(self.user_sessions(&self.cipher, user_id))
     }
 
+    /// Every session of a user that may train their model (opened for enrolment, or
+    /// labelled genuine; see [`CollectionSession::trains`]), as [`Store::user_sessions`].
+    pub async fn training_sessions(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<SessionEvents>, StorageError> {
+        shared!(self.training_sessions(&self.cipher, user_id))
+    }
+
     /// Retention: deletes every batch received before `before_ms` and returns the number
     /// of events they held. Deletes in chunks, so ingestion goes on meanwhile.
     pub async fn purge_events_before(&self, before_ms: i64) -> Result<u64, StorageError> {
@@ -249,13 +259,13 @@ impl Store {
     }
 
     /// Erases everything of a user, in one transaction: batches (and so events), model,
-    /// decisions and training jobs. Returns what was removed.
+    /// decisions, training jobs and collection sessions. Returns what was removed.
     pub async fn erase_user(&self, user_id: &str) -> Result<Erased, StorageError> {
         shared!(self.remove_user(user_id, true))
     }
 
-    /// Starts a user's enrolment over, in one transaction: removes their batches, model and
-    /// training jobs but keeps their decisions in the audit log (`decisions` is 0).
+    /// Starts a user's enrolment over, in one transaction: removes their batches, model,
+    /// training jobs and collection sessions but keeps their decisions in the audit log (`decisions` is 0).
     pub async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
         shared!(self.remove_user(user_id, false))
     }
@@ -330,6 +340,45 @@ impl Store {
     /// A job by id.
     pub async fn job(&self, id: i64) -> Result<Option<Job>, StorageError> {
         shared!(self.job(id))
+    }
+
+    // ---- collection sessions ----
+
+    /// Opens a collection session. A session id that is taken (by a collection session
+    /// or by a batch) gives [`StorageError::Conflict`].
+    pub async fn open_session(
+        &self,
+        session: &NewCollectionSession<'_>,
+    ) -> Result<(), StorageError> {
+        shared!(self.open_session(session))
+    }
+
+    /// The collection session whose token has this hash, expired or not.
+    pub async fn session_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        shared!(self.session_by_token(token_hash))
+    }
+
+    /// The collection session of this id, if one was opened or labelled.
+    pub async fn collection_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        shared!(self.collection_session(session_id))
+    }
+
+    /// Labels a session (a collection session, or one known only by its batches) and
+    /// returns it; `None` if no such session exists. Labelling a session again with the
+    /// same label changes nothing; a session labelled [`Label::Fraud`] stays so, and
+    /// labelling it genuine gives [`StorageError::Conflict`].
+    pub async fn label_session(
+        &self,
+        session_id: &str,
+        label: Label,
+    ) -> Result<Option<CollectionSession>, StorageError> {
+        shared!(self.label_session(session_id, label, self.now_ms()))
     }
 
     // ---- settings ----

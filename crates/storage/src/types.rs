@@ -169,7 +169,8 @@ pub struct DecisionRecord {
 /// What automatic training needs to know about a user.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrainingStatus {
-    /// Events stored for the user.
+    /// Events of the user's sessions that may train a model (see
+    /// [`CollectionSession::trains`]).
     pub events: u64,
     /// Whether the user has a model.
     pub has_model: bool,
@@ -344,6 +345,99 @@ mod tests {
             JobState::Failed,
         ] {
             assert_eq!(JobState::parse(s.as_str()), Some(s));
+        }
+    }
+}
+
+/// Why a site's backend opened a collection session: its events train the user's model
+/// only for [`Purpose::Enrol`] (or once labelled [`Label::Genuine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    Enrol,
+    Verify,
+    Continuous,
+}
+
+impl Purpose {
+    /// The lowercase name: `enrol`, `verify` or `continuous`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Enrol => "enrol",
+            Purpose::Verify => "verify",
+            Purpose::Continuous => "continuous",
+        }
+    }
+
+    /// The purpose of this name, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Purpose::Enrol, Purpose::Verify, Purpose::Continuous]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// What the site's backend learnt afterwards about who moved the mouse in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    /// The user's own: the session may train their model.
+    Genuine,
+    /// Someone else's: the session never trains a model, whatever is said later.
+    Fraud,
+}
+
+impl Label {
+    /// The lowercase name: `genuine` or `fraud`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Genuine => "genuine",
+            Label::Fraud => "fraud",
+        }
+    }
+
+    /// The label of this name, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Label::Genuine, Label::Fraud]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+}
+
+/// A collection session to open for a user (see [`crate::Store::open_session`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCollectionSession<'a> {
+    pub session_id: &'a str,
+    pub user_id: &'a str,
+    pub purpose: Purpose,
+    /// The hex SHA-256 of the session's token; `None` for a session written by trusted
+    /// code only (an import, the demo's synthetic background).
+    pub token_hash: Option<&'a str>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// A collection session as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionSession {
+    pub session_id: String,
+    pub user_id: String,
+    /// `None` for a session that arrived with a plain API key and was labelled afterwards.
+    pub purpose: Option<Purpose>,
+    /// Whether its batches come with a token (and only with it).
+    pub has_token: bool,
+    pub created_ms: i64,
+    /// When its token stops working.
+    pub expires_ms: i64,
+    pub label: Option<Label>,
+}
+
+impl CollectionSession {
+    /// Whether the session's events may train its user's model.
+    pub fn trains(&self) -> bool {
+        match self.label {
+            Some(label) => label == Label::Genuine,
+            None => self.purpose == Some(Purpose::Enrol),
         }
     }
 }

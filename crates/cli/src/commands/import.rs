@@ -1,11 +1,12 @@
 use pointerprint_formats::{read_file, session_files};
-use pointerprint_storage::{Inserted, NewBatch};
+use pointerprint_server::app::sessions::open_trusted_enrolment;
+use pointerprint_storage::{Inserted, NewBatch, StorageError};
 
 use super::with_store;
 use crate::args::ImportArgs;
 
-/// Stores each file as one session of the user (session id: the file name), so the
-/// service's trainer enrols the user from them.
+/// Stores each file as one enrolment session of the user (session id: the file name), so
+/// the service's trainer enrols the user from them.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     pointerprint_server::domain::ids::UserId::parse(args.user.as_str())
         .map_err(|e| anyhow::anyhow!("--user {}", e.problem))?;
@@ -24,6 +25,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let session_id = format!("import:{}:{name}", args.user);
+            match open_trusted_enrolment(&store, &args.user, &session_id).await {
+                // imported before: its batch is a duplicate below
+                Ok(()) | Err(StorageError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
             let batch = NewBatch {
                 user_id: &args.user,
                 session_id: &session_id,

@@ -101,13 +101,18 @@ async fn two_nodes_share_one_postgres_and_survive_losing_one() {
     let (a, b) = (node_a.base.clone(), node_b.base.clone());
     let (node_a_api, node_b_api) = (node(&a, &key), node(&b, &key));
 
-    // Enrolment through node A, training asked of node B: whichever node's worker
-    // claims the job, B answers when the model is stored.
+    // Enrolment through node A, confirmed and training asked of node B: whichever node's
+    // worker claims the job, B answers when the model is stored.
     let style = MotorStyle::from_seed(11);
     for s in 0..3u64 {
+        let session_id = format!("enrol-{s}");
         for (seq, batch) in batches(&style, 100 + s, 80, 500).iter().enumerate() {
-            events(&node_a_api, "alice", &format!("enrol-{s}"), seq, batch).await;
+            events(&node_a_api, "alice", &session_id, seq, batch).await;
         }
+        node_b_api
+            .session_feedback(&session_id, pointerprint_client::Label::Genuine)
+            .await
+            .unwrap();
     }
     let (status, reply) = post(&node_b_api, "/v1/users/alice/train?wait=true", &json!({}))
         .await

@@ -29,9 +29,10 @@ const Demo = {
     }
   },
 
-  /** A new session id of the account's (the server only takes ids that start with the user id). */
-  sessionId(userId) {
-    return userId + '-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  /** Opens a session of the account's for `purpose` (`enrol` or `continuous`); the server
+   * chooses its id, and takes events and listeners of it from this account only. */
+  async openSession(purpose) {
+    return (await Demo.api('sessions', { purpose })).session_id;
   },
 
   /** Places `el` (size w x h) at a random spot inside `area`, away from the edges. */

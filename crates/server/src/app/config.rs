@@ -38,6 +38,15 @@ pub struct Config {
     /// factor, continuous session), and seed synthetic background users for it. Default
     /// on; turn off in production (`demo = false`, or `pointerprint serve --no-demo`).
     pub demo: bool,
+    /// Accept the ingest key from browsers (requests with an `Origin` header). Off by
+    /// default: a key in a page is everyone's. Browsers send with session tokens (see
+    /// `POST /v1/sessions`); the ingest key is for trusted collectors, and what it sends
+    /// never trains a model unless the backend labels the session genuine.
+    pub ingest_key_in_browsers: bool,
+    /// How often an open trust stream checks that its token or key still holds (not
+    /// expired, revoked or labelled fraud), in milliseconds; it is closed when not.
+    /// Default 5,000.
+    pub stream_recheck_ms: u64,
     /// Mark the dashboard's cookies Secure even when a request does not say it came over
     /// HTTPS (set this when a TLS proxy in front does not send `X-Forwarded-Proto`).
     pub secure_cookies: bool,
@@ -56,6 +65,8 @@ impl Default for Config {
             cors_origins: vec!["*".into()],
             auto_train_events: 6_000,
             demo: true,
+            ingest_key_in_browsers: false,
+            stream_recheck_ms: 5_000,
             secure_cookies: false,
         }
     }

@@ -60,7 +60,7 @@ fn standing(app: &App, status: &TrainingStatus) -> Enrolment {
 /// configured number, doubled after each failed training. Everything is read from the
 /// database, so it works whichever node the events arrive at; users with a model are
 /// remembered, so their ingest pays no query.
-async fn queue_training_when_due(app: &App, user_id: &UserId) -> Result<(), AppError> {
+pub async fn queue_training_when_due(app: &App, user_id: &UserId) -> Result<(), AppError> {
     if app.cache.is_enrolled(user_id) {
         return Ok(());
     }

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod live;
 pub mod notifications;
 pub mod retention;
+pub mod sessions;
 pub mod users;
 pub mod verify;
 pub mod worker;

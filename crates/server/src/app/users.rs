@@ -23,18 +23,14 @@ pub async fn reset_user(app: &App, user_id: &UserId) -> Result<Erased, AppError>
     Ok(reset)
 }
 
-/// Queues training of a user who has sent events and wakes the workers of every node;
-/// returns the job id, or `None` (nothing queued) if the user has sent no events.
+/// Queues training of a user who has events that may train a model (see
+/// [`crate::app::sessions`]) and wakes the workers of every node; returns the job id, or
+/// `None` (nothing queued) if the user has none.
 pub async fn queue_training_if_any_events(
     app: &App,
     user_id: &UserId,
 ) -> Result<Option<i64>, AppError> {
-    if app
-        .store
-        .user(user_id.as_str())
-        .await?
-        .is_none_or(|u| u.events == 0)
-    {
+    if app.store.training_status(user_id.as_str()).await?.events == 0 {
         return Ok(None);
     }
     let job = app.store.enqueue_training(user_id.as_str()).await?;
@@ -42,9 +38,11 @@ pub async fn queue_training_if_any_events(
     Ok(Some(job))
 }
 
-/// Queues training of a user who has sent events; returns the job id.
+/// Queues training of a user who has events that may train a model; returns the job id.
 pub async fn queue_training(app: &App, user_id: &UserId) -> Result<i64, AppError> {
-    queue_training_if_any_events(app, user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("user {user_id} has sent no events")))
+    queue_training_if_any_events(app, user_id).await?.ok_or_else(|| {
+        AppError::not_found(format!(
+            "user {user_id} has no events of an enrolment session or of a session labelled genuine"
+        ))
+    })
 }

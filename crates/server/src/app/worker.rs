@@ -108,11 +108,12 @@ async fn keep_lease(state: &AppState, job: i64) -> String {
     }
 }
 
-/// Every session of the user, as training sequences (each followed by its resampled copy).
+/// Every session of the user that may train a model (opened for enrolment, or labelled
+/// genuine), as training sequences (each followed by its resampled copy).
 async fn user_actions(state: &AppState, user_id: &str) -> Result<Vec<Vec<FeatureVector>>, String> {
     let sessions = state
         .store
-        .user_sessions(user_id)
+        .training_sessions(user_id)
         .await
         .map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
@@ -143,6 +144,9 @@ async fn train(state: &AppState, job: i64, user_id: &str) -> Result<(), String> 
         .map(|i| &others[i])
     {
         let mut actions: Vec<FeatureVector> = user_actions(state, &other.user_id).await?.concat();
+        if actions.is_empty() {
+            continue; // nothing of theirs is trusted
+        }
         actions.truncate(PopulationLimit::SERVICE.actions);
         population.push(actions);
     }

@@ -2,7 +2,7 @@
 //! cookies.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use cookie::Cookie;
@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::app::keys::{Caller, authenticate};
+use crate::app::sessions::{Collector, authenticate_collector};
 use crate::http::error::{ApiError, body_error};
 
 /// A JSON body, parsed with an error that says where it went wrong; too large a body is 413.
@@ -37,14 +38,56 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The caller of a request whose key may come as the `key` query parameter, for clients
-/// that cannot set headers (beacons, WebSockets, the original extension).
-pub async fn caller_with_query_key(
-    state: &AppState,
-    headers: &HeaderMap,
-    query_key: Option<&str>,
-) -> Result<Caller, ApiError> {
-    Ok(authenticate(state, bearer(headers).or(query_key)).await?)
+/// A collector's credential as clients that cannot set headers send it.
+#[derive(serde::Deserialize)]
+struct CredentialParams {
+    key: Option<String>,
+    token: Option<String>,
+}
+
+/// The authenticated collector of a request (a session token or an API key, as
+/// `Authorization: Bearer`, or as the `token` or `key` query parameter for beacons,
+/// WebSockets and the original extension), with the credential it sent so a long-lived
+/// connection can check it again. Taken from the request's head, so a body is not read,
+/// let alone parsed, before the caller is known. The ingest key is refused from browsers
+/// unless `ingest_key_in_browsers` is set.
+pub struct Authenticated {
+    pub collector: Collector,
+    pub credential: String,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = Query::<CredentialParams>::try_from_uri(&parts.uri)
+            .map(|q| q.0)
+            .unwrap_or(CredentialParams {
+                key: None,
+                token: None,
+            });
+        let credential = bearer(&parts.headers)
+            .map(str::to_string)
+            .or(params.token)
+            .or(params.key)
+            .unwrap_or_default();
+        let collector = authenticate_collector(state, Some(&credential)).await?;
+        if collector.is_ingest_key()
+            && parts.headers.contains_key(header::ORIGIN)
+            && !state.config.ingest_key_in_browsers
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "ingest_key_not_for_browsers",
+                "the ingest key is not accepted from browsers: send with a session token \
+                 (POST /v1/sessions from the site's backend)",
+            ));
+        }
+        Ok(Self {
+            collector,
+            credential,
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -20,8 +20,15 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use api::{
-    decisions, events, extension, health, keys, openapi, sdk, settings, stream, users, verify,
+    decisions, events, extension, health, keys, openapi, sdk, sessions, settings, stream, users,
+    verify,
 };
+
+/// The span of a request in the logs: its method and path, never its query (where
+/// beacons, WebSockets and the original extension carry their keys and tokens).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+}
 
 pub fn router(state: AppState) -> Router {
     let origins = &state.config.cors_origins;
@@ -49,6 +56,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/settings", get(settings::get).put(settings::put))
         .route("/v1/keys", get(keys::list).post(keys::create))
         .route("/v1/keys/{id}", delete(keys::revoke))
+        .route("/v1/sessions", post(sessions::open))
+        .route(
+            "/v1/sessions/{session_id}/feedback",
+            post(sessions::feedback),
+        )
         .route("/v1/sessions/{session_id}/stream", get(stream::connect))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
@@ -64,6 +76,6 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(dashboard::router())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

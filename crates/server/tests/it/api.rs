@@ -1,6 +1,6 @@
 //! The service's API over real sockets.
 
-use pointerprint_client::TrustUpdate;
+use pointerprint_client::{Purpose, TrustUpdate};
 use pointerprint_core::Recording;
 use pointerprint_formats::to_native;
 use pointerprint_synth::session;
@@ -426,12 +426,12 @@ async fn operations_endpoints_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_trained_automatically_once_they_have_enough_events() {
     let app = TestApp::spawn_with(|c| c.auto_train_events = 3_000).await;
-    // A second user makes a background population.
-    for u in 0..2 {
-        let rec = session(&style(u), 50 + u, 200);
-        app.send_session(&format!("auto{u}"), &format!("auto-{u}"), &rec, 500)
-            .await;
-    }
+    // A second user makes a background population: one enrols through a token of an
+    // enrolment session, the other's session is confirmed afterwards.
+    app.send_with_token("auto0", Purpose::Enrol, &session(&style(0), 50, 200), 500)
+        .await;
+    app.send_enrolment("auto1", "auto-1", &session(&style(1), 51, 200), 500)
+        .await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let (_, user) = app.get("/v1/users/auto0", &app.keys.secret).await;

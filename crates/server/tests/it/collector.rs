@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use pointerprint_browser::{MouseAction, MouseInput, Page, mouse_inputs};
+use pointerprint_client::Purpose;
 use pointerprint_core::{EventKind, Recording};
 use pointerprint_formats::{read_file, session_files};
 use pointerprint_synth::MotorStyle;
@@ -13,9 +14,24 @@ use serde_json::Value;
 use crate::support::TestApp;
 use crate::web::{self, Person, VIEWPORT, eval, next_frames, now_s, static_site, wait};
 
-/// A page that runs the SDK against the service and, independently, notes every pointer
-/// event it sees (coalesced moves included) in `window.seen` as [type, t, x, y(, dy)].
-fn collector_page(app: &TestApp, session_id: &str, batch_size: usize) -> String {
+/// A session of `shopper` that the shop's backend opened; its id and token.
+async fn shopper_session(app: &TestApp) -> (String, String) {
+    let opened = app
+        .api(&app.keys.secret)
+        .open_session("shopper", Purpose::Continuous, None)
+        .await
+        .unwrap();
+    (opened.session_id, opened.token)
+}
+
+/// A page that runs the SDK against the service with a session's token and, independently,
+/// notes every pointer event it sees (coalesced moves included) in `window.seen` as
+/// [type, t, x, y(, dy)].
+fn collector_page(
+    app: &TestApp,
+    (session_id, token): &(String, String),
+    batch_size: usize,
+) -> String {
     format!(
         r#"<!doctype html><html><head><title>shop</title></head>
 <body style="margin:0;font-family:sans-serif"><h1 style="margin:20px">An ordinary shop page</h1>
@@ -32,12 +48,11 @@ addEventListener('pointerup', (e) => note('up', e));
 addEventListener('wheel', (e) => seen.push(['wheel', Math.round((performance.timeOrigin + e.timeStamp) * 100) / 100, e.clientX, e.clientY, e.deltaY]));
 window.delivered = 0;
 window.collector = PointerPrint.start({{
-  endpoint: '{base}/v1/events', key: '{key}', userId: 'shopper', sessionId: '{session_id}',
+  endpoint: '{base}/v1/events', token: '{token}', sessionId: '{session_id}',
   batchSize: {batch_size}, batchMs: 600000,
 }}).on('batch', (b) => (delivered += b.events));
 </script></body></html>"#,
         base = app.base,
-        key = app.keys.ingest,
     )
 }
 
@@ -144,7 +159,8 @@ fn assert_same(stored: &Recording, seen: &[Value]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delivers_the_last() {
     let app = TestApp::spawn().await;
-    let site = static_site(vec![("/", collector_page(&app, "shop-1", 40))]).await;
+    let shop = shopper_session(&app).await;
+    let site = static_site(vec![("/", collector_page(&app, &shop, 40))]).await;
     let browser = web::browser(vec![]).await;
     let page = browser.new_page().await.unwrap();
     page.goto(&format!("{site}/")).await.unwrap();
@@ -205,7 +221,7 @@ async fn batches_arrive_complete_in_order_with_their_times_and_the_beacon_delive
         "wheel distance"
     );
 
-    let stored = leave_and_collect(&app, &page, "shop-1", seen.len()).await;
+    let stored = leave_and_collect(&app, &page, &shop.0, seen.len()).await;
     assert_same(&stored, &seen);
     let (_, user) = app.get("/v1/users/shopper", &app.keys.secret).await;
     assert_eq!(
@@ -230,7 +246,8 @@ async fn a_recorded_human_session_replays_through_the_collector_and_arrives() {
         .expect("a balabit-dev test session of 1,000 to 3,000 events");
     let recording = read_file(&user).unwrap();
     let app = TestApp::spawn().await;
-    let site = static_site(vec![("/", collector_page(&app, "replay-1", 97))]).await;
+    let replay = shopper_session(&app).await;
+    let site = static_site(vec![("/", collector_page(&app, &replay, 97))]).await;
     let browser = web::browser(vec![]).await;
     let page = browser.new_page().await.unwrap();
     page.goto(&format!("{site}/")).await.unwrap();
@@ -271,7 +288,7 @@ async fn a_recorded_human_session_replays_through_the_collector_and_arrives() {
         "wheel distance"
     );
 
-    let stored = leave_and_collect(&app, &page, "replay-1", seen.len()).await;
+    let stored = leave_and_collect(&app, &page, &replay.0, seen.len()).await;
     assert_same(&stored, &seen);
     let drags = |r: &Recording| {
         r.events
@@ -355,7 +372,8 @@ async fn failed_posts_are_retried_with_backoff_and_nothing_is_lost_or_reordered(
     // A same-origin endpoint that fails the first three posts (503), then forwards to the
     // service: the collector must retry the same batch, and keep the later ones waiting.
     let events_url = format!("{}/v1/events", app.base);
-    let page = collector_page(&app, "flaky-1", 30).replace(&events_url, "/flaky");
+    let flaky = shopper_session(&app).await;
+    let page = collector_page(&app, &flaky, 30).replace(&events_url, "/flaky");
     let failures = Arc::new(AtomicUsize::new(0));
     let forward = {
         let client = app.client.clone();
@@ -416,7 +434,7 @@ async fn failed_posts_are_retried_with_backoff_and_nothing_is_lost_or_reordered(
     let store = pointerprint_server::startup::open_store(&app.config)
         .await
         .unwrap();
-    let stored = store.session_events("flaky-1").await.unwrap().unwrap();
+    let stored = store.session_events(&flaky.0).await.unwrap().unwrap();
     store.close().await;
     assert_same(&stored.recording, &seen);
     assert!(failures.load(Ordering::SeqCst) >= 3 + seen.len().div_ceil(30));

@@ -563,6 +563,11 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
     assert_eq!(log["decisions"].as_array().unwrap().len(), 3);
     let (status, _) = verify(&app, "user1", 1, 504).await;
     assert_eq!(status, 409, "no model after a reset");
+    // The backend confirms the session, so there is something to train on.
+    app.api(&app.keys.secret)
+        .session_feedback("check-504", pointerprint_client::Label::Genuine)
+        .await
+        .unwrap();
     let retrain = admin.post("/dashboard/users/user1/train", &[]).await;
     assert_eq!(location(&retrain), "/dashboard/users/user1?done=train");
     assert_eq!(

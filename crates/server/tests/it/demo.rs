@@ -247,6 +247,69 @@ async fn a_person_enrols_and_only_their_mouse_signs_them_in_and_keeps_the_sessio
     );
 }
 
+/// Opens a demo session for the signed-in account; returns its id.
+async fn open_session(client: &mut DemoClient<'_>, purpose: &str) -> String {
+    let (status, opened) = client
+        .call("sessions", Some(json!({ "purpose": purpose })))
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    opened["session_id"].as_str().unwrap().to_owned()
+}
+
+/// The status of a WebSocket handshake for the demo's trust stream of `session`.
+async fn stream_status(client: &DemoClient<'_>, session: &str) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/demo/api/stream/{session}",
+        client.app.base.replacen("http", "ws", 1)
+    );
+    let mut request = url.into_client_request().unwrap();
+    if let Some(cookie) = &client.cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bob_can_neither_write_nor_watch_the_sessions_of_bob_x() {
+    let app = demo_app().await;
+    let mut bob = DemoClient {
+        app: &app,
+        cookie: None,
+    };
+    let mut bob_x = DemoClient {
+        app: &app,
+        cookie: None,
+    };
+    for (client, username) in [(&mut bob, "bob"), (&mut bob_x, "bob-x")] {
+        let credentials = json!({"username": username, "password": PASSWORD});
+        assert_eq!(client.call("register", Some(credentials)).await.0, 200);
+    }
+    let event = json!({"type": "move", "t": 1.0, "x": 1, "y": 2});
+    let batch = |session: &str| json!({"session_id": session, "seq": 0, "events": [event]});
+    let theirs = open_session(&mut bob_x, "continuous").await;
+    let mine = open_session(&mut bob, "continuous").await;
+    // bob-x's sessions, opened for it or named as its page once named them, are not bob's.
+    for session in [theirs.as_str(), "demo-bob-x-1"] {
+        let (status, body) = bob.call("events", Some(batch(session))).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("foreign_session")),
+            "{session}: {body}"
+        );
+        assert_eq!(stream_status(&bob, session).await, 403, "{session}");
+    }
+    assert_eq!(stream_status(&bob, &mine).await, 101);
+    assert_eq!(stream_status(&bob_x, &theirs).await, 101);
+    assert_eq!(bob_x.call("events", Some(batch(&theirs))).await.0, 202);
+}
+
 /// A client that keeps the demo's cookie, as a browser would.
 struct DemoClient<'a> {
     app: &'a TestApp,
@@ -339,17 +402,24 @@ async fn the_demo_api_acts_only_for_the_signed_in_account_and_refuses_bad_input(
         (409, Some("username_taken"))
     );
 
-    // Events go to the signed-in account's own sessions only.
-    assert_eq!(bob.call("events", Some(batch("demo-bob-s1"))).await.0, 202);
+    // Events go to the sessions the demo server opened for the account only.
+    let own = open_session(&mut bob, "enrol").await;
+    assert_eq!(bob.call("events", Some(batch(&own))).await.0, 202);
     let (status, body) = bob.call("events", Some(batch("demo-carol-s1"))).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (403, Some("foreign_session"))
     );
-    let mut foreign = batch("demo-bob-s2");
+    let mut foreign = batch(&own);
     foreign["user_id"] = json!("demo-carol");
     assert_eq!(bob.call("events", Some(foreign)).await.0, 403);
-    let backwards = json!({"session_id": "demo-bob-s3", "seq": 0, "events": [
+    for purpose in ["verify", "teleport"] {
+        let (status, _) = bob
+            .call("sessions", Some(json!({ "purpose": purpose })))
+            .await;
+        assert_eq!(status, 400, "{purpose}");
+    }
+    let backwards = json!({"session_id": own, "seq": 1, "events": [
         {"type": "move", "t": 5.0, "x": 1, "y": 2}, {"type": "move", "t": 4.0, "x": 1, "y": 2}]});
     assert_eq!(bob.call("events", Some(backwards)).await.0, 400);
     let (_, me) = bob.call("me", None).await;
@@ -457,12 +527,12 @@ async fn a_stranger_with_the_password_is_locked_out_after_five_rejected_mice() {
     // Carol's enrolment, and other people's sessions of the same kind as background.
     for s in 0..3 {
         let rec = session(&alice(), 500 + s, 120);
-        app.send_session("demo-carol", &format!("demo-carol-enrol-{s}"), &rec, 500)
+        app.send_enrolment("demo-carol", &format!("demo-carol-enrol-{s}"), &rec, 500)
             .await;
     }
     for person in 20..23 {
         let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
-        app.send_session(
+        app.send_enrolment(
             &format!("other-{person}"),
             &format!("other-{person}"),
             &rec,

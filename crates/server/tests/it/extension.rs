@@ -49,12 +49,20 @@ async fn the_unpacked_extension_delivers_events_from_an_ordinary_page() {
     );
     page.goto(&options).await.unwrap();
     wait(&page, "document.getElementById('server').value !== ''").await;
+    let opened = app
+        .api(&app.keys.secret)
+        .open_session(
+            "extension-user",
+            pointerprint_client::Purpose::Continuous,
+            None,
+        )
+        .await
+        .unwrap();
     let fill = format!(
         "document.getElementById('server').value = {:?};
-         document.getElementById('key').value = {:?};
-         document.getElementById('userId').value = 'extension-user';
+         document.getElementById('token').value = {:?};
          document.getElementById('save').click();",
-        app.base, app.keys.ingest
+        app.base, opened.token
     );
     eval(&page, &fill).await;
     wait(&page, "document.body.dataset.saved === 'true'").await;

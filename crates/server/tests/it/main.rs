@@ -8,4 +8,5 @@ mod dashboard_browser;
 mod demo;
 mod extension;
 mod support;
+mod tokens;
 mod web;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pointerprint_client::{Client, TrainingState};
+use pointerprint_client::{Client, Label, Purpose, TrainingState};
 use pointerprint_core::Recording;
 use pointerprint_server::app::keys::{hash_token, new_key};
 use pointerprint_server::{Application, Config};
@@ -150,18 +150,57 @@ impl TestApp {
         assert_eq!(acks.len(), chunks.len());
         acks.len()
     }
+
+    /// Sends a session with the ingest key, as a trusted collector does, and confirms it
+    /// with the backend's `genuine` feedback, so that it trains the user's model.
+    pub async fn send_enrolment(
+        &self,
+        user: &str,
+        session_id: &str,
+        recording: &Recording,
+        size: usize,
+    ) {
+        self.send_session(user, session_id, recording, size).await;
+        let labelled = self
+            .api(&self.keys.secret)
+            .session_feedback(session_id, Label::Genuine)
+            .await
+            .unwrap();
+        assert!(labelled.trains, "{labelled:?}");
+    }
+
+    /// Opens a session for `user` with the secret key, as a site's backend does, and sends
+    /// a recording with its token, as a browser does; returns the session's id and token.
+    pub async fn send_with_token(
+        &self,
+        user: &str,
+        purpose: Purpose,
+        recording: &Recording,
+        size: usize,
+    ) -> (String, String) {
+        let opened = self
+            .api(&self.keys.secret)
+            .open_session(user, purpose, None)
+            .await
+            .unwrap();
+        self.api(&opened.token)
+            .post_recording(user, &opened.session_id, recording, size)
+            .await
+            .unwrap();
+        (opened.session_id, opened.token)
+    }
 }
 
 pub fn style(i: u64) -> MotorStyle {
     MotorStyle::from_seed(40 + i)
 }
 
-/// Enrols `n` synthetic users with three sessions each and trains them all.
+/// Enrols `n` synthetic users with three confirmed sessions each and trains them all.
 pub async fn enrolled(app: &TestApp, n: u64) {
     for u in 0..n {
         for s in 0..3 {
             let rec = session(&style(u), 1000 * u + s, 120);
-            app.send_session(&format!("user{u}"), &format!("enrol-{u}-{s}"), &rec, 500)
+            app.send_enrolment(&format!("user{u}"), &format!("enrol-{u}-{s}"), &rec, 500)
                 .await;
         }
     }

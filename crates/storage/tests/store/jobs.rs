@@ -181,6 +181,8 @@ async fn training_status_counts_events_models_and_failures(db: TestDb) {
         store.training_status("u").await.unwrap(),
         TrainingStatus::default()
     );
+    open_enrolment(&store, "u", "s").await;
+    open_enrolment(&store, "v", "t").await;
     store
         .insert_batch(&batch("u", "s", 0, &events(30, 0.0)))
         .await

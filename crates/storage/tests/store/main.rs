@@ -17,6 +17,7 @@ mod encryption;
 mod jobs;
 mod keys;
 mod notifications;
+mod sessions;
 mod users;
 
 use pointerprint_storage::testing::TempPostgres;

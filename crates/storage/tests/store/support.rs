@@ -233,3 +233,18 @@ pub(crate) fn query(user_id: Option<&str>, limit: u32) -> DecisionQuery<'_> {
         ..DecisionQuery::default()
     }
 }
+
+/// Opens `session` of `user` for enrolment, without a token, as an import does.
+pub(crate) async fn open_enrolment(store: &Store, user: &str, session: &str) {
+    store
+        .open_session(&pointerprint_storage::NewCollectionSession {
+            session_id: session,
+            user_id: user,
+            purpose: pointerprint_storage::Purpose::Enrol,
+            token_hash: None,
+            created_ms: 0,
+            expires_ms: 0,
+        })
+        .await
+        .unwrap();
+}

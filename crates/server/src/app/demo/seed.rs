@@ -10,6 +10,8 @@ use pointerprint_storage::{NewBatch, StorageError, Store};
 use pointerprint_synth::{Hand, MotorStyle, population};
 use rand::{Rng, SeedableRng};
 
+use crate::app::sessions::open_trusted_enrolment;
+
 /// Fewer other users with data than this, and the synthetic ones are added.
 const WANTED_OTHERS: usize = 10;
 /// How many synthetic users, named `synthetic-01`...
@@ -46,6 +48,7 @@ pub async fn background_population(store: &Store) -> Result<usize, StorageError>
         for s in 0..SESSIONS {
             let recording = demo_session(style, s);
             let session_id = format!("{user_id}-{s}");
+            open_trusted_enrolment(store, &user_id, &session_id).await?;
             for (seq, events) in recording.events.chunks(BATCH_EVENTS).enumerate() {
                 store
                     .insert_batch(&NewBatch {

@@ -7,6 +7,7 @@ pub mod health;
 pub mod keys;
 pub mod openapi;
 pub mod sdk;
+pub mod sessions;
 pub mod settings;
 pub mod stream;
 pub mod users;

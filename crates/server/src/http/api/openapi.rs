@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{decisions, events, extension, health, keys, settings, stream, users, verify};
+use super::{
+    decisions, events, extension, health, keys, sessions, settings, stream, users, verify,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +15,7 @@ use super::{decisions, events, extension, health, keys, settings, stream, users,
         events::post, extension::post, users::list, users::get, users::erase, users::train,
         users::reset,
         verify::post, decisions::list, settings::get, settings::put, keys::create, keys::list,
-        keys::revoke, stream::connect, health::healthz, health::metrics
+        keys::revoke, sessions::open, sessions::feedback, stream::connect, health::healthz, health::metrics
     ),
     modifiers(&BearerAuth)
 )]

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pointerprint_core::Recording;
 use pointerprint_formats::{NativeEvent, NativeRecording};
+use pointerprint_storage::Purpose;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
@@ -19,6 +20,7 @@ use crate::app::AppState;
 use crate::app::accounts::end_web_session;
 use crate::app::demo;
 use crate::app::ingest::store_batch;
+use crate::app::sessions;
 use crate::app::users::queue_training_if_any_events;
 use crate::app::worker::{JobOutcome, wait_for_job};
 use crate::domain::ids::SessionId;
@@ -139,20 +141,55 @@ pub async fn me(State(state): State<AppState>, user: DemoUser) -> Result<Json<Va
     })))
 }
 
-/// Demo sessions are named after their user (`demo-NAME-...`), so one account can neither
-/// write to nor listen to another's.
-fn check_session(user: &DemoUser, session_id: String) -> Result<SessionId, ApiError> {
+/// A session the demo page asks for: `enrol` on the enrolment page, `continuous` on the
+/// session page.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    purpose: Purpose,
+}
+
+/// Opens a collection session for the signed-in account, as a site's backend does (the
+/// demo server is this site's backend): the server chooses the id, and only this account
+/// writes to or listens to it.
+pub async fn open_session(
+    State(state): State<AppState>,
+    user: DemoUser,
+    JsonBody(request): JsonBody<SessionRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if request.purpose == Purpose::Verify {
+        return Err(ApiError::bad_request(
+            "invalid_purpose",
+            "the demo opens enrol or continuous sessions; its sign-in is scored inline",
+        ));
+    }
+    let opened = sessions::open(&state, &user.user_id, request.purpose, None).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"session_id": opened.session_id, "expires_ms": opened.expires_ms})),
+    ))
+}
+
+/// A session the demo server opened for this account (see [`open_session`]): one account
+/// can neither write to nor listen to another's.
+async fn check_session(
+    state: &AppState,
+    user: &DemoUser,
+    session_id: String,
+) -> Result<SessionId, ApiError> {
     let session_id = SessionId::parse(session_id)?;
-    if session_id
-        .as_str()
-        .starts_with(&format!("{}-", user.user_id))
-    {
+    let owned = state
+        .store
+        .collection_session(session_id.as_str())
+        .await?
+        .is_some_and(|s| s.user_id == user.user_id.as_str());
+    if owned {
         Ok(session_id)
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "foreign_session",
-            format!("demo session ids start with {}-", user.user_id),
+            format!("session {session_id} was not opened for {}", user.user_id),
         ))
     }
 }
@@ -190,7 +227,7 @@ pub async fn events(
             ),
         ));
     }
-    let session_id = check_session(&user, batch.session_id)?;
+    let session_id = check_session(&state, &user, batch.session_id).await?;
     let recording = page_recording(batch.events);
     let stored = store_batch(
         &state,
@@ -238,6 +275,6 @@ pub async fn stream(
     Path(session_id): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let session_id = check_session(&user, session_id)?;
-    Ok(upgrade_to_trust(state, session_id, upgrade))
+    let session_id = check_session(&state, &user, session_id).await?;
+    Ok(upgrade_to_trust(state, session_id, None, upgrade))
 }

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/demo/api/login", post(api::login))
         .route("/demo/api/logout", post(api::logout))
         .route("/demo/api/me", get(api::me))
+        .route("/demo/api/sessions", post(api::open_session))
         .route("/demo/api/events", post(api::events))
         .route("/demo/api/train", post(api::train))
         .route("/demo/api/stream/{session_id}", get(api::stream))
