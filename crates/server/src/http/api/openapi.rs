@@ -10,7 +10,7 @@ use super::{decisions, events, extension, health, keys, settings, stream, users,
 #[openapi(
     info(title = "pointerprint", description = "Authentication by mouse dynamics."),
     paths(
-        events::post, extension::post, users::list, users::get, users::erase, users::train,
+        events::post, extension::post, users::list, users::get, users::export, users::erase, users::train,
         users::reset,
         verify::post, decisions::list, settings::get, settings::put, keys::create, keys::list,
         keys::revoke, stream::connect, health::healthz, health::metrics

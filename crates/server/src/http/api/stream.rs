@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::app::AppState;
-use crate::app::continuous;
+use crate::app::continuous::{self, Listener};
 use crate::domain::ids::SessionId;
 use crate::domain::trust::TrustUpdate;
 use crate::http::error::ApiError;
@@ -51,17 +51,16 @@ pub fn upgrade_to_trust(
     let updates = state.sessions.listen(&session_id);
     upgrade.on_upgrade(move |socket| async move {
         serve(socket, &state, &session_id, updates).await;
-        state.sessions.leave(&session_id);
     })
 }
 
-/// Pushes the session's trust to the socket until either side closes it. The receiver is
-/// dropped on return, before the caller leaves the session.
+/// Pushes the session's trust to the socket until either side closes it; the listener
+/// leaves the session when it is dropped, on return.
 async fn serve(
     mut socket: WebSocket,
     state: &AppState,
     session_id: &SessionId,
-    mut updates: broadcast::Receiver<TrustUpdate>,
+    mut updates: Listener,
 ) {
     // What is new arrives through `updates`; what was known already is sent here.
     if continuous::advance(state, session_id).await.is_none()
