@@ -146,6 +146,9 @@ pub struct NewKey {
 pub struct Health {
     pub status: String,
     pub version: String,
+    /// Sessions whose trust streams this node follows (0 from servers that do not say).
+    #[serde(default)]
+    pub trust_streams: u64,
 }
 
 /// What the trust stream of a continuous session pushes.

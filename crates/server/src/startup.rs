@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use pointerprint_storage::{Cipher, Store};
@@ -11,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::app::config::Config;
 use crate::app::{App, AppState};
 use crate::domain::settings::Settings;
+use crate::http::serve::ConnectionLimits;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -136,9 +138,11 @@ impl Application {
             state.live.close();
         };
         tracing::info!(port, "serving");
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = ConnectionLimits {
+            max_connections: self.state.config.max_connections,
+            header_timeout: Duration::from_secs(self.state.config.header_timeout_secs),
+        };
+        let served = crate::http::serve::serve(self.listener, app, limits, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = sweeper.await;

@@ -109,6 +109,11 @@ impl PgDb {
         self.sql.refusal(sealed).await
     }
 
+    /// Nothing to do: see [`crate::Store::scrub`].
+    pub(crate) async fn scrub(&self) -> Result<bool, StorageError> {
+        Ok(true)
+    }
+
     pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), StorageError> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(channel)

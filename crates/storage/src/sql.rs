@@ -958,6 +958,19 @@ where
         rows.into_iter().map(account_record).collect()
     }
 
+    pub(crate) async fn delete_account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+    ) -> Result<bool, StorageError> {
+        let done = sqlx::query("DELETE FROM accounts WHERE kind = $1 AND username = $2")
+            .bind(kind.as_str())
+            .bind(username)
+            .execute(&self.writer)
+            .await?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
     pub(crate) async fn set_password(
         &self,
         account_id: i64,

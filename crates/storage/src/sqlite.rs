@@ -114,6 +114,21 @@ impl SqliteDb {
         Ok(Inserted::Stored)
     }
 
+    /// Checkpoints the WAL into the database file and truncates it. Readers in the middle
+    /// of a read can keep the checkpoint from finishing: it is tried a few times.
+    pub(crate) async fn scrub(&self) -> Result<bool, StorageError> {
+        for _ in 0..10 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.sql.writer)
+                .await?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(false)
+    }
+
     pub(crate) async fn publish(&self, channel: &str, payload: &str) -> Result<(), StorageError> {
         // No subscriber is not an error: nobody needed telling.
         let _ = self.notifications.send(Notification {

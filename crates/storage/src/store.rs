@@ -264,6 +264,16 @@ impl Store {
         shared!(self.remove_user(user_id, true))
     }
 
+    /// Makes what was deleted leave the database's files, after an erasure. SQLite
+    /// overwrites deleted rows (`secure_delete`); this moves the WAL's pages into the
+    /// database file and truncates the WAL, which still held the rows as written. On
+    /// PostgreSQL it does nothing: deleted rows stay in dead tuples until vacuum reuses
+    /// their pages, and in WAL segments until they are recycled (see docs/deployment.md).
+    /// `false` if readers kept SQLite's checkpoint from finishing (try again later).
+    pub async fn scrub(&self) -> Result<bool, StorageError> {
+        on_backend!(self.scrub())
+    }
+
     /// Starts a user's enrolment over, in one transaction: removes their batches, model,
     /// training jobs and collection sessions but keeps their decisions in the audit log (`decisions` is 0).
     pub async fn reset_user(&self, user_id: &str) -> Result<Erased, StorageError> {
@@ -419,6 +429,15 @@ impl Store {
     /// Every account of a kind, by username.
     pub async fn accounts(&self, kind: AccountKind) -> Result<Vec<Account>, StorageError> {
         shared!(self.accounts(kind))
+    }
+
+    /// Deletes an account and its signed-in sessions; `false` if there was none.
+    pub async fn delete_account(
+        &self,
+        kind: AccountKind,
+        username: &str,
+    ) -> Result<bool, StorageError> {
+        shared!(self.delete_account(kind, username))
     }
 
     /// Replaces an account's password hash and lifts any lock. `false` if there is no

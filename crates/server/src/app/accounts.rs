@@ -60,21 +60,53 @@ fn password_matches(password: &str, phc: &str) -> bool {
     })
 }
 
+/// Argon2 computations running at once: half the cores (at least one), so a burst of
+/// sign-ins leaves the other half to everything else.
+static ARGON2_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::sync::Semaphore::new(cores.div_ceil(2))
+});
+
+/// Runs an Argon2 computation (deliberately slow) on the blocking pool, at most
+/// [`ARGON2_SLOTS`] at once: never on the async workers, which would stall every other
+/// request meanwhile.
+async fn argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    // The semaphore is never closed.
+    let _slot = ARGON2_SLOTS.acquire().await;
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// [`hash_password`] off the async workers.
+pub async fn hash_password_async(password: String) -> String {
+    argon2(move || hash_password(&password)).await
+}
+
+/// Whether `password` matches the PHC string `phc` (the decoy's when `None`, which costs
+/// as much), off the async workers.
+async fn password_matches_async(password: &str, phc: Option<&str>) -> bool {
+    let (password, phc) = (password.to_string(), phc.map(str::to_string));
+    argon2(move || password_matches(&password, phc.as_deref().unwrap_or(&DECOY_HASH))).await
+}
+
 /// Checked against when the username is unknown, so that an unknown name costs as much
 /// time as a wrong password and response times do not tell which names exist.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("decoy password"));
 
-/// Signs in with a password alone: [`check_password`], and the failure count starts again.
-pub async fn sign_in(
+/// The account of `kind` and `username` if `password` is its password; no lock-out is
+/// looked at or counted (the caller limits attempts another way).
+pub async fn password_only(
     store: &Store,
     kind: AccountKind,
     username: &str,
     password: &str,
-    now_ms: i64,
-) -> Result<Account, SignInError> {
-    let account = check_password(store, kind, username, password, now_ms).await?;
-    store.record_login_success(account.id).await?;
-    Ok(account)
+) -> Result<Option<Account>, StorageError> {
+    let account = store.account(kind, username).await?;
+    let phc = account.as_ref().map(|a| a.password_hash.as_str());
+    let matches = password_matches_async(password, phc).await;
+    Ok(account.filter(|_| matches))
 }
 
 /// Checks a username and password, counting failures: the [`MAX_FAILED_LOGINS`]-th failure
@@ -90,7 +122,7 @@ pub async fn check_password(
     now_ms: i64,
 ) -> Result<Account, SignInError> {
     let Some(account) = store.account(kind, username).await? else {
-        password_matches(password, &DECOY_HASH);
+        password_matches_async(password, None).await;
         return Err(SignInError::Invalid);
     };
     if account.locked_until_ms > now_ms {
@@ -98,7 +130,7 @@ pub async fn check_password(
             until_ms: account.locked_until_ms,
         });
     }
-    if password_matches(password, &account.password_hash) {
+    if password_matches_async(password, Some(&account.password_hash)).await {
         return Ok(account);
     }
     match count_failed_sign_in(store, &account, now_ms).await? {

@@ -47,9 +47,21 @@ pub struct Config {
     /// expired, revoked or labelled fraud), in milliseconds; it is closed when not.
     /// Default 5,000.
     pub stream_recheck_ms: u64,
-    /// Mark the dashboard's cookies Secure even when a request does not say it came over
-    /// HTTPS (set this when a TLS proxy in front does not send `X-Forwarded-Proto`).
+    /// Mark the dashboard's and the demo's cookies Secure even when a request does not say
+    /// it came over HTTPS (set this when a TLS proxy in front does not send
+    /// `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// `POST /v1/verify` calls a minute per user, on each node (0: no limit). Default 10.
+    pub verify_per_user_per_minute: u32,
+    /// `POST /v1/verify` calls a minute per API key, on each node (0: no limit). Default 600.
+    pub verify_per_key_per_minute: u32,
+    /// Connections served at once; more are closed as they arrive. Default 1,024.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (an idle kept-alive connection
+    /// is closed after as long). Default 10.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body. Default 30.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -68,6 +80,11 @@ impl Default for Config {
             ingest_key_in_browsers: false,
             stream_recheck_ms: 5_000,
             secure_cookies: false,
+            verify_per_user_per_minute: 10,
+            verify_per_key_per_minute: 600,
+            max_connections: 1_024,
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
         }
     }
 }

@@ -23,7 +23,7 @@ const BUFFER: usize = 64;
 /// The continuous sessions someone on this node listens to.
 #[derive(Default)]
 pub struct ContinuousSessions {
-    watched: Mutex<HashMap<SessionId, Arc<Watched>>>,
+    watched: Arc<Mutex<HashMap<SessionId, Arc<Watched>>>>,
 }
 
 /// One listened-to session: its listeners and its trust.
@@ -50,10 +50,42 @@ fn unpoison<G>(result: Result<G, PoisonError<G>>) -> G {
     result.unwrap_or_else(PoisonError::into_inner)
 }
 
+/// One listener of a session's updates. Dropping it leaves the session, and the session's
+/// state goes with its last listener, however the listener ends: a closed socket, or an
+/// upgrade that never completed (its handler never ran).
+pub struct Listener {
+    updates: Option<broadcast::Receiver<TrustUpdate>>,
+    session_id: SessionId,
+    watched: Arc<Mutex<HashMap<SessionId, Arc<Watched>>>>,
+}
+
+impl Listener {
+    /// The next update; `Lagged` when this listener fell behind and skipped some.
+    pub async fn recv(&mut self) -> Result<TrustUpdate, broadcast::error::RecvError> {
+        match self.updates.as_mut() {
+            Some(updates) => updates.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let mut watched = unpoison(self.watched.lock());
+        drop(self.updates.take());
+        if watched
+            .get(&self.session_id)
+            .is_some_and(|w| w.updates.receiver_count() == 0)
+        {
+            watched.remove(&self.session_id);
+        }
+    }
+}
+
 impl ContinuousSessions {
-    /// Starts listening to a session's updates.
-    pub fn listen(&self, session_id: &SessionId) -> broadcast::Receiver<TrustUpdate> {
-        unpoison(self.watched.lock())
+    /// Starts listening to a session's updates, until the listener is dropped.
+    pub fn listen(&self, session_id: &SessionId) -> Listener {
+        let updates = unpoison(self.watched.lock())
             .entry(session_id.clone())
             .or_insert_with(|| {
                 Arc::new(Watched {
@@ -62,17 +94,11 @@ impl ContinuousSessions {
                 })
             })
             .updates
-            .subscribe()
-    }
-
-    /// A listener left (its receiver is dropped): the session's state goes with the last.
-    pub fn leave(&self, session_id: &SessionId) {
-        let mut watched = unpoison(self.watched.lock());
-        if watched
-            .get(session_id)
-            .is_some_and(|w| w.updates.receiver_count() == 0)
-        {
-            watched.remove(session_id);
+            .subscribe();
+        Listener {
+            updates: Some(updates),
+            session_id: session_id.clone(),
+            watched: self.watched.clone(),
         }
     }
 
@@ -80,6 +106,11 @@ impl ContinuousSessions {
     /// computed.
     pub fn is_watched(&self, session_id: &SessionId) -> bool {
         unpoison(self.watched.lock()).contains_key(session_id)
+    }
+
+    /// How many sessions someone on this node listens to.
+    pub fn watched_count(&self) -> usize {
+        unpoison(self.watched.lock()).len()
     }
 
     fn get(&self, session_id: &SessionId) -> Option<Arc<Watched>> {

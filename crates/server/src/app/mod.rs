@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod keys;
+pub mod limits;
 pub mod live;
 pub mod notifications;
 pub mod retention;
@@ -26,7 +27,9 @@ pub mod users;
 pub mod verify;
 pub mod worker;
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use pointerprint_storage::Store;
@@ -36,7 +39,14 @@ use crate::domain::settings::Settings;
 use cache::Cache;
 use config::Config;
 use continuous::ContinuousSessions;
+use limits::{RateLimiter, VerifyLimits};
 use live::LiveFeed;
+
+/// Failed dashboard sign-ins a source address may make in [`SIGN_IN_PERIOD`], whatever
+/// names it tries: a source, not an account, is slowed down, so nobody can lock an
+/// administrator out by failing in their name.
+pub const SIGN_INS_PER_SOURCE: u32 = 5;
+pub const SIGN_IN_PERIOD: Duration = Duration::from_secs(15 * 60);
 
 pub type AppState = Arc<App>;
 
@@ -53,6 +63,10 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Decisions and lock-outs for the dashboard's live feed.
     pub live: LiveFeed,
+    /// How often verify may be called, per user and per key (on this node).
+    pub verify_limits: VerifyLimits,
+    /// Failed dashboard sign-ins per source address (on this node).
+    pub sign_in_failures: RateLimiter<IpAddr>,
 }
 
 impl App {
@@ -65,11 +79,16 @@ impl App {
         Self {
             cache: Cache::new(store.clone(), settings),
             store,
-            config,
             sessions: ContinuousSessions::default(),
             jobs: Notify::new(),
             metrics,
             live: LiveFeed::default(),
+            verify_limits: VerifyLimits::new(
+                config.verify_per_user_per_minute,
+                config.verify_per_key_per_minute,
+            ),
+            sign_in_failures: RateLimiter::new(SIGN_INS_PER_SOURCE, SIGN_IN_PERIOD),
+            config,
         }
     }
 

@@ -1,9 +1,17 @@
 //! User and session ids: what the API and the CLI accept. An id is parsed once, where it
 //! enters the service, and travels as a [`UserId`] or [`SessionId`] from then on.
+//!
+//! Ids go into URLs, file names, logs and pages, so they are kept to a safe alphabet:
+//! ASCII letters and digits and `-`, `_`, `.`, `@`, `:`, 1 to 128 of them, not dots alone.
+//! No `/`, `%`, `?`, `#`, spaces or look-alike characters (zero-width, bidirectional
+//! controls, line separators) can then turn an id into another path or another name.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+/// How the ids of the demo site's users begin (`demo-NAME`).
+pub const DEMO_USER_PREFIX: &str = "demo-";
 
 /// Longest user or session id, in characters.
 pub const MAX_ID_LEN: usize = 128;
@@ -17,12 +25,23 @@ pub struct IdError {
     pub problem: String,
 }
 
-/// Checks an id: 1 to 128 characters, none of them a control character.
+/// Whether `c` may be part of an id.
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':')
+}
+
+/// Checks an id: 1 to 128 characters of the safe alphabet, not dots alone (`.` and `..`
+/// are path steps).
 fn check(what: &'static str, id: &str) -> Result<(), IdError> {
     let problem = if id.is_empty() || id.chars().count() > MAX_ID_LEN {
         format!("must be 1 to {MAX_ID_LEN} characters")
-    } else if id.chars().any(char::is_control) {
-        "must not contain control characters".to_string()
+    } else if let Some(c) = id.chars().find(|&c| !allowed(c)) {
+        format!(
+            "must be ASCII letters, digits, '-', '_', '.', '@' or ':' (found {:?})",
+            c.escape_unicode().to_string()
+        )
+    } else if id.chars().all(|c| c == '.') {
+        "must not be dots alone".to_string()
     } else {
         return Ok(());
     };
@@ -92,18 +111,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_one_to_128_printable_characters() {
-        assert!(UserId::parse("alice").is_ok());
+    fn ids_are_one_to_128_characters_of_the_safe_alphabet() {
+        for good in [
+            "alice",
+            "demo-bob-x1",
+            "user_2",
+            "a.b@example.com",
+            "urn:x:1",
+            "..a",
+        ] {
+            assert!(UserId::parse(good).is_ok(), "{good}");
+        }
         assert!(UserId::parse("a".repeat(128)).is_ok());
         assert_eq!(
             UserId::parse("").unwrap_err().to_string(),
             "user_id must be 1 to 128 characters"
         );
         assert!(UserId::parse("a".repeat(129)).is_err());
-        assert_eq!(
-            SessionId::parse("a\nb").unwrap_err().to_string(),
-            "session_id must not contain control characters"
+        assert!(
+            SessionId::parse("a\nb")
+                .unwrap_err()
+                .to_string()
+                .starts_with("session_id must be ASCII letters")
         );
+        for bad in [
+            "%7Aed",
+            "x/../../keys/9/revoke?",
+            "a b",
+            "   ",
+            "a?b",
+            "a#b",
+            "\u{2028}",
+            "bob\u{202E}",
+            "bo\u{200B}b",
+            "zéd",
+            ".",
+            "..",
+        ] {
+            assert!(UserId::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::error::{AppError, ErrorKind};
+use crate::app::limits::Limited;
 
 /// The body of every error: `{"error": {"code", "message"}}`.
 #[derive(utoipa::ToSchema)]
@@ -112,4 +113,14 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"code": self.code, "message": self.message}});
         (self.status, Json(body)).into_response()
     }
+}
+
+/// A call refused by a rate limit: 429, its error, and `Retry-After` in seconds.
+pub fn too_many(limited: Limited) -> Response {
+    let mut response = ApiError::from(limited.error).into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(limited.retry_after_s),
+    );
+    response
 }

@@ -10,12 +10,17 @@ mod dashboard;
 mod demo;
 pub mod error;
 mod extract;
+mod security;
+pub mod serve;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::{delete, get, post};
+use std::time::Duration;
+
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
@@ -49,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/users", get(users::list))
         .route("/v1/users/{user_id}", get(users::get).delete(users::erase))
+        .route("/v1/users/{user_id}/export", get(users::export))
         .route("/v1/users/{user_id}/train", post(users::train))
         .route("/v1/users/{user_id}/reset", post(users::reset))
         .route("/v1/verify", post(verify::post))
@@ -76,6 +82,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(dashboard::router())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // A body must arrive whole within this time, however it trickles in.
+        .layer(RequestBodyDeadlineLayer::new(Duration::from_secs(
+            state.config.body_timeout_secs,
+        )))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

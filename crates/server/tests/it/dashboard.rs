@@ -44,6 +44,8 @@ pub struct Admin<'a> {
     client: reqwest::Client,
     pub cookie: String,
     pub csrf: String,
+    /// The page the last sign-in answered.
+    pub last_page: String,
 }
 
 /// The `value` of the first `name="csrf"` input in a page.
@@ -65,14 +67,21 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, Strin
 
 impl<'a> Admin<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        Self::from_address(app, [127, 0, 0, 1])
+    }
+
+    /// A browser on another address (every 127.x.y.z reaches the server on 127.0.0.1).
+    pub fn from_address(app: &'a TestApp, address: [u8; 4]) -> Self {
         Admin {
             app,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(std::net::IpAddr::from(address))
                 .build()
                 .unwrap(),
             cookie: String::new(),
             csrf: String::new(),
+            last_page: String::new(),
         }
     }
 
@@ -108,6 +117,7 @@ impl<'a> Admin<'a> {
             .unwrap();
         let status = response.status();
         let session = set_cookie(&response, "pp_dashboard");
+        self.last_page = response.text().await.unwrap_or_default();
         if let Some((pair, _)) = &session {
             self.cookie = pair.clone();
             let (_, page) = self.get("/dashboard").await;
@@ -144,7 +154,7 @@ impl<'a> Admin<'a> {
     }
 }
 
-fn location(response: &reqwest::Response) -> &str {
+pub fn location(response: &reqwest::Response) -> &str {
     response
         .headers()
         .get(LOCATION)
@@ -244,6 +254,7 @@ async fn forms_without_their_csrf_token_change_nothing() {
         ("policy", "fixed"),
         ("value", "0.9"),
         ("overrides", ""),
+        ("demo_policy", "target_far 0.05"),
         ("min_actions", "5"),
         ("lockout_trust", "30"),
         ("retention_days", "90"),
@@ -288,43 +299,35 @@ async fn forms_without_their_csrf_token_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failures_lock_the_account() {
+async fn failures_slow_their_source_down_not_the_account() {
     let app = spawn_with_admin(|_| {}).await;
-    let mut admin = Admin::new(&app);
-    for _ in 0..5 {
-        assert_eq!(
-            admin.sign_in(ADMIN, "guess").await.0,
-            StatusCode::UNAUTHORIZED
-        );
+    // Someone fails five times in the administrator's name...
+    let mut attacker = Admin::new(&app);
+    let mut pages = Vec::new();
+    for user in [ADMIN, ADMIN, "nobody", ADMIN, "nobody"] {
+        let (status, session) = attacker.sign_in(user, "guess").await;
+        assert_eq!((status, session), (StatusCode::UNAUTHORIZED, None));
+        pages.push(attacker.last_page.clone());
     }
-    // Now even the right password is refused, and the page says why.
-    let form = admin
-        .client
-        .get(admin.url("/dashboard/login"))
-        .send()
-        .await
-        .unwrap();
-    let (login_cookie, _) = set_cookie(&form, "pp_dashboard_login").unwrap();
-    let csrf = csrf_of(&form.text().await.unwrap());
-    let response = admin
-        .client
-        .post(admin.url("/dashboard/login"))
-        .header(COOKIE, login_cookie)
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(
-            serde_urlencoded::to_string([
-                ("csrf", csrf.as_str()),
-                ("username", ADMIN),
-                ("password", PASSWORD),
-            ])
-            .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(set_cookie(&response, "pp_dashboard").is_none());
-    assert!(response.text().await.unwrap().contains("locked"));
+    // ...and the answers never told whether the name exists.
+    for page in &pages {
+        assert!(page.contains("Wrong user name or password."), "{page}");
+    }
+    // Their address must now wait, even with the right password.
+    let (status, session) = attacker.sign_in(ADMIN, PASSWORD).await;
+    assert_eq!((status, session), (StatusCode::UNAUTHORIZED, None));
+    assert!(
+        attacker
+            .last_page
+            .contains("Too many failed sign-ins from your address"),
+        "{}",
+        attacker.last_page
+    );
+    // The administrator, elsewhere, is not locked out.
+    let mut owner = Admin::from_address(&app, [127, 0, 0, 2]);
+    let (status, session) = owner.sign_in(ADMIN, PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(session.is_some());
 }
 
 /// Reads server-sent events until one whose JSON satisfies `wanted`.
@@ -369,7 +372,8 @@ async fn verify(app: &TestApp, user: &str, actor: u64, seed: u64) -> (u16, Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
-    let app = spawn_with_admin(|_| {}).await;
+    // 50 decisions of one user in a row: more than the default verify limit allows.
+    let app = spawn_with_admin(|c| c.verify_per_user_per_minute = 0).await;
     enrolled(&app, 2).await;
     let mut admin = Admin::new(&app);
     admin.sign_in(ADMIN, PASSWORD).await;
@@ -447,6 +451,7 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
         ("policy", "fixed"),
         ("value", "0"),
         ("overrides", ""),
+        ("demo_policy", "target_far 0.05"),
         ("min_actions", "5"),
         ("lockout_trust", "30"),
         ("retention_days", "90"),
@@ -473,6 +478,7 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
     assert_eq!(verdict["threshold"], 0.0);
     // A per-user override wins over it.
     fields[2] = ("overrides", "user1 fixed 1");
+    assert_eq!(fields[3].0, "demo_policy");
     admin.post("/dashboard/settings", &fields).await;
     let (_, verdict) = verify(&app, "user1", 0, 503).await;
     assert_eq!(verdict["decision"], "reject");
@@ -506,8 +512,12 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
+    let id_text = id.to_string();
     let revoked = admin
-        .post(&format!("/dashboard/keys/{id}/revoke"), &[])
+        .post(
+            &format!("/dashboard/keys/{id}/revoke"),
+            &[("confirm", id_text.as_str())],
+        )
         .await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
     let (status, reply) = app.get("/v1/users", key).await;
@@ -550,7 +560,9 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
 
     // Reset starts enrolment over and keeps the log; retrain queues a job; erase removes
     // the user everywhere.
-    let reset = admin.post("/dashboard/users/user1/reset", &[]).await;
+    let reset = admin
+        .post("/dashboard/users/user1/reset", &[("confirm", "user1")])
+        .await;
     assert_eq!(location(&reset), "/dashboard/users/user1?done=reset");
     let (_, user1) = app.get("/v1/users/user1", &app.keys.secret).await;
     assert_eq!(
@@ -574,7 +586,9 @@ async fn decisions_reach_the_log_and_feed_and_settings_and_keys_take_effect() {
         app.get("/v1/users/user1", &app.keys.secret).await.1["enrolled"],
         false
     );
-    let erase = admin.post("/dashboard/users/user0/erase", &[]).await;
+    let erase = admin
+        .post("/dashboard/users/user0/erase", &[("confirm", "user0")])
+        .await;
     assert_eq!(location(&erase), "/dashboard/users?done=erased");
     assert_eq!(app.get("/v1/users/user0", &app.keys.secret).await.0, 404);
 }

@@ -125,3 +125,57 @@ async fn web_sessions_expire_and_end(db: TestDb) {
     store.delete_web_session("t2").await.unwrap();
     assert_eq!(store.web_session("t2", 6_000).await.unwrap(), None);
 }
+
+#[apply(both_backends!)]
+async fn a_deleted_account_takes_its_sessions_along(db: TestDb) {
+    let store = db.store().await;
+    let demo = store
+        .create_account(AccountKind::Demo, "gone", "$argon2id$hash", 100)
+        .await
+        .unwrap();
+    let admin = store
+        .create_account(AccountKind::Admin, "gone", "$argon2id$hash", 100)
+        .await
+        .unwrap();
+    store
+        .create_web_session("demo-token", demo.id, "csrf", 100, 10_000)
+        .await
+        .unwrap();
+    store
+        .create_web_session("admin-token", admin.id, "csrf", 100, 10_000)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .delete_account(AccountKind::Demo, "gone")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_account(AccountKind::Demo, "gone")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.account(AccountKind::Demo, "gone").await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .web_session("demo-token", 200)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The other kind's account of the same name stays, signed in.
+    assert!(
+        store
+            .web_session("admin-token", 200)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Scrubbing after an erasure works on either backend.
+    assert!(store.scrub().await.unwrap());
+}

@@ -11,25 +11,19 @@ use pointerprint_storage::{Account, AccountKind, StorageError};
 
 use crate::app::App;
 use crate::app::accounts::{
-    SignInError, check_password, check_password_rules, count_failed_sign_in, hash_password,
+    SignInError, check_password, check_password_rules, count_failed_sign_in, hash_password_async,
     start_web_session,
 };
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::verify::verify_events;
 use crate::domain::decision::Verdict;
 use crate::domain::events::check_events;
-use crate::domain::ids::UserId;
-use crate::domain::settings::ThresholdPolicy;
+use crate::domain::ids::{DEMO_USER_PREFIX, UserId};
 
-/// False-accept rate the demo's accounts are held to, unless an administrator has set a
-/// policy for the user already. A model trained on two minutes of one session against a
-/// synthetic background is calibrated more strictly than it can keep to at 1% (the
-/// service's default): the owner would be turned away as often as not.
-const DEMO_TARGET_FAR: f64 = 0.05;
-
-/// The service's user id of a demo account: demo users live beside the API's users.
+/// The service's user id of a demo account: demo users live beside the API's users, and
+/// are held to the settings' demo policy (`demo_threshold`).
 pub fn user_id(username: &str) -> Result<UserId, AppError> {
-    Ok(UserId::parse(format!("demo-{username}"))?)
+    Ok(UserId::parse(format!("{DEMO_USER_PREFIX}{username}"))?)
 }
 
 /// Usernames: 3 to 32 letters, digits, `.`, `_` or `-` (they become part of a user id).
@@ -55,15 +49,12 @@ pub struct SignedIn {
     pub token: String,
 }
 
-/// Creates a demo account, holds it to the demo's threshold policy and signs it in.
+/// Creates a demo account and signs it in.
 pub async fn register(app: &App, username: &str, password: String) -> Result<SignedIn, AppError> {
     check_username(username)?;
     check_password_rules(&password).map_err(|m| AppError::invalid("weak_password", m))?;
     let user_id = user_id(username)?;
-    // Argon2 is deliberately slow: off the async threads.
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(AppError::internal)?;
+    let hash = hash_password_async(password).await;
     let account = match app
         .store
         .create_account(AccountKind::Demo, username, &hash, app.store.now_ms())
@@ -79,30 +70,12 @@ pub async fn register(app: &App, username: &str, password: String) -> Result<Sig
         }
         Err(e) => return Err(e.into()),
     };
-    hold_to_demo_policy(app, &user_id).await?;
     let (token, _csrf) = start_web_session(&app.store, &account, app.store.now_ms()).await?;
     Ok(SignedIn {
         account,
         user_id,
         token,
     })
-}
-
-/// Writes the demo's threshold policy for a new demo user into the settings (an
-/// administrator sees and may change it as any per-user override).
-async fn hold_to_demo_policy(app: &App, user_id: &UserId) -> Result<(), AppError> {
-    app.cache
-        .update_settings(|settings| {
-            if settings.user_overrides.contains_key(user_id.as_str()) {
-                return false;
-            }
-            settings.user_overrides.insert(
-                user_id.to_string(),
-                ThresholdPolicy::TargetFar(DEMO_TARGET_FAR),
-            );
-            true
-        })
-        .await
 }
 
 /// The outcome of a sign-in whose password was right.
@@ -134,7 +107,15 @@ pub async fn sign_in(
     .await
     .map_err(|e| sign_in_error(app, e))?;
     let user_id = user_id(&account.username)?;
-    let verdict = verify_events(app, &user_id, recording).await?;
+    let verdict = match verify_events(app, &user_id, recording).await {
+        Ok(verdict) => verdict,
+        // Mouse input refused as such (e.g. implausible) is a failed second factor too.
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            count_failed_sign_in(&app.store, &account, app.store.now_ms()).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut outcome = SignInOutcome {
         username: account.username.clone(),
         verdict,
@@ -148,14 +129,13 @@ pub async fn sign_in(
                 start_web_session(&app.store, &account, app.store.now_ms()).await?;
             outcome.token = Some(token);
         }
-        // A mouse that is not the owner's counts like a wrong password: whoever has the
-        // password gets a few tries, not as many as it takes to be let in.
-        Decision::Reject => {
+        // A mouse that is not the owner's, or too few actions to tell, counts like a wrong
+        // password: whoever has the password gets a few tries, not as many as it takes to
+        // tune a forgery until it is let in.
+        Decision::Reject | Decision::InsufficientData => {
             outcome.locked_until_ms =
                 count_failed_sign_in(&app.store, &account, app.store.now_ms()).await?;
         }
-        // Too few actions says nothing about who moved the mouse.
-        Decision::InsufficientData => {}
     }
     Ok(outcome)
 }

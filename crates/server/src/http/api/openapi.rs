@@ -12,7 +12,7 @@ use super::{
 #[openapi(
     info(title = "pointerprint", description = "Authentication by mouse dynamics."),
     paths(
-        events::post, extension::post, users::list, users::get, users::erase, users::train,
+        events::post, extension::post, users::list, users::get, users::export, users::erase, users::train,
         users::reset,
         verify::post, decisions::list, settings::get, settings::put, keys::create, keys::list,
         keys::revoke, sessions::open, sessions::feedback, stream::connect, health::healthz, health::metrics

@@ -14,7 +14,7 @@ use axum::response::Response;
 use tokio::sync::broadcast;
 
 use crate::app::AppState;
-use crate::app::continuous;
+use crate::app::continuous::{self, Listener};
 use crate::app::sessions::authenticate_collector;
 use crate::domain::ids::SessionId;
 use crate::domain::trust::TrustUpdate;
@@ -55,19 +55,18 @@ pub fn upgrade_to_trust(
     let updates = state.sessions.listen(&session_id);
     upgrade.on_upgrade(move |socket| async move {
         serve(socket, &state, &session_id, credential.as_deref(), updates).await;
-        state.sessions.leave(&session_id);
     })
 }
 
 /// Pushes the session's trust to the socket until either side closes it, or its
-/// credential no longer authenticates. The receiver is dropped on return, before the
-/// caller leaves the session.
+/// credential no longer authenticates; the listener leaves the session when it is
+/// dropped, on return.
 async fn serve(
     mut socket: WebSocket,
     state: &AppState,
     session_id: &SessionId,
     credential: Option<&str>,
-    mut updates: broadcast::Receiver<TrustUpdate>,
+    mut updates: Listener,
 ) {
     let mut recheck =
         tokio::time::interval(Duration::from_millis(state.config.stream_recheck_ms.max(1)));

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::app::keys::Caller;
-use crate::app::users::{erase_user, queue_training, reset_user};
+use crate::app::users::{UserExport, erase_user, export_user, queue_training, reset_user};
 use crate::app::worker::{JobOutcome, wait_for_job};
 use crate::domain::ids::UserId;
 use crate::http::error::ApiError;
@@ -86,7 +86,24 @@ pub async fn get(
     Ok(Json(body))
 }
 
-/// Erases everything stored about the user and says how much was removed.
+/// Everything stored about the user, for data portability: their sessions' events (native
+/// JSON event format), every decision, the model's summary, their threshold override and
+/// their demo account; the README's "Exporting a user" describes the document.
+#[utoipa::path(get, path = "/v1/users/{user_id}/export", tag = "users", params(("user_id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserExport>, ApiError> {
+    caller.require(Role::Secret)?;
+    let user_id = UserId::parse(user_id)?;
+    Ok(Json(export_user(&state, &user_id).await?))
+}
+
+/// Erases everything stored about the user (data, model, decisions, threshold override,
+/// demo account) and says how much was removed.
 #[utoipa::path(delete, path = "/v1/users/{user_id}", tag = "users", params(("user_id" = String, Path)),
     responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub async fn erase(

@@ -9,7 +9,11 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,8 +24,9 @@ use subtle::ConstantTimeEq;
 
 use super::page::{PageError, render};
 use crate::app::AppState;
-use crate::app::accounts::{self, SignInError};
+use crate::app::accounts;
 use crate::http::extract::cookie;
+use crate::http::security::over_https;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "pp_dashboard";
@@ -163,15 +168,6 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
     }
 }
 
-/// Whether cookies get the Secure attribute: configured, or the request came over HTTPS
-/// (directly or through a proxy that says so).
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
-}
-
 fn set_cookie(name: &str, value: &str, max_age: u32, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
@@ -208,7 +204,7 @@ fn login_page(
     let mut response = (status, render(&page)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, secure(state, headers)),
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, over_https(state, headers)),
     );
     response
 }
@@ -235,10 +231,14 @@ pub struct Credentials {
     password: String,
 }
 
-/// `POST /dashboard/login`: checks the password (with lock-out after repeated failures)
-/// and starts a session.
+/// `POST /dashboard/login`: checks the password and starts a session. Failures are
+/// counted per source address, not per account: after
+/// [`SIGN_INS_PER_SOURCE`](crate::app::SIGN_INS_PER_SOURCE) in a while
+/// the address must wait, whatever names it tries, so nobody can lock an administrator out
+/// by failing in their name, and the answer never tells whether a name exists.
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<Credentials>,
 ) -> Result<Response, PageError> {
@@ -246,33 +246,32 @@ pub async fn login(
     if expected.is_empty() || !same_token(&form.csrf, expected) {
         return Ok(PostRefused::Csrf.into_response());
     }
+    let source = peer.ip();
+    if let Err(wait) = state.sign_in_failures.check(&source) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!(
+            "Too many failed sign-ins from your address: try again in {minutes} minute(s)."
+        );
+        return Ok(login_page(&state, &headers, form.username, Some(message)));
+    }
     let now = state.store.now_ms();
-    let account = match accounts::sign_in(
+    let account = accounts::password_only(
         &state.store,
         AccountKind::Admin,
         &form.username,
         &form.password,
-        now,
     )
-    .await
-    {
-        Ok(account) => account,
-        Err(SignInError::Invalid) => {
-            let message = "Wrong user name or password.".to_string();
-            return Ok(login_page(&state, &headers, form.username, Some(message)));
-        }
-        Err(SignInError::Locked { until_ms }) => {
-            let minutes = ((until_ms - now).max(0) + 59_999) / 60_000;
-            let message = format!(
-                "Too many failed attempts: this account is locked for {minutes} more minute(s)."
-            );
-            return Ok(login_page(&state, &headers, form.username, Some(message)));
-        }
-        Err(SignInError::Storage(e)) => return Err(e.into()),
+    .await?;
+    let Some(account) = account else {
+        // Only the take counts; whether this one was the last is told on the next try.
+        let _ = state.sign_in_failures.take(&source);
+        tracing::info!(%source, "failed dashboard sign-in");
+        let message = "Wrong user name or password.".to_string();
+        return Ok(login_page(&state, &headers, form.username, Some(message)));
     };
     let (token, _csrf) = accounts::start_web_session(&state.store, &account, now).await?;
     tracing::info!(user = %account.username, "administrator signed in to the dashboard");
-    let secure = secure(&state, &headers);
+    let secure = over_https(&state, &headers);
     let mut response = Redirect::to("/dashboard").into_response();
     let cookies = response.headers_mut();
     cookies.append(
@@ -299,7 +298,7 @@ pub async fn logout(
     let mut response = Redirect::to("/dashboard/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, secure(&state, &headers)),
+        set_cookie(SESSION_COOKIE, "", 0, over_https(&state, &headers)),
     );
     Ok(response)
 }

@@ -1,8 +1,26 @@
-//! Times and numbers as the dashboard shows them: UTC, to the second.
+//! Times, numbers and links as the dashboard shows them: UTC, to the second; ids in paths
+//! percent-encoded.
 
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// Everything but unreserved characters is encoded, so an id is always one path segment.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `text` as one URL path segment (templates use askama's `urlencode_strict`, the same).
+pub fn segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// The dashboard page of a user.
+pub fn user_path(user_id: &str) -> String {
+    format!("/dashboard/users/{}", segment(user_id))
+}
 
 const DATETIME: &[BorrowedFormatItem<'_>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
@@ -79,6 +97,14 @@ pub fn percent(part: u64, whole: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(segment("a.b-c_d"), "a.b-c_d");
+        assert_eq!(segment("%7Aed"), "%257Aed");
+        assert_eq!(segment("x/../k?"), "x%2F..%2Fk%3F");
+        assert_eq!(user_path("a@b:c"), "/dashboard/users/a%40b%3Ac");
+    }
 
     #[test]
     fn dates_round_trip_through_the_calendar() {

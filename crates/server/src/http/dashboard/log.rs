@@ -171,8 +171,12 @@ pub async fn page(
     Query(filter): Query<Filter>,
 ) -> Result<Response, PageError> {
     let checked = filter.check()?;
-    let offset = filter.page * u64::from(PAGE_SIZE);
     let total = state.store.count_decisions(&checked.query(0, 1)).await?;
+    // A page past the last (however large its number) shows the last.
+    let number = filter
+        .page
+        .min(total.saturating_sub(1) / u64::from(PAGE_SIZE));
+    let offset = number * u64::from(PAGE_SIZE);
     let records = state
         .store
         .decisions(&checked.query(offset, PAGE_SIZE))
@@ -185,8 +189,8 @@ pub async fn page(
         total,
         first: if shown == 0 { 0 } else { offset + 1 },
         last: offset + shown,
-        prev: (filter.page > 0).then(|| filter.link(Some(filter.page - 1))),
-        next: (offset + shown < total).then(|| filter.link(Some(filter.page + 1))),
+        prev: (number > 0).then(|| filter.link(Some(number - 1))),
+        next: (offset + shown < total).then(|| filter.link(Some(number + 1))),
         csv: filter.link(None),
     };
     Ok(render(&page))

@@ -7,6 +7,7 @@
 
 mod assets;
 mod auth;
+mod confirm;
 mod format;
 mod live;
 mod log;

@@ -11,6 +11,7 @@ use pointerprint_storage::{DecisionQuery, KeyRecord, Role};
 use serde::Deserialize;
 
 use super::auth::{Admin, Posted};
+use super::confirm::{Confirmation, Question, ask};
 use super::format;
 use super::log::decision_label;
 use super::page::{Chrome, PageError, render};
@@ -37,6 +38,9 @@ pub struct SettingsForm {
     value: String,
     #[serde(default)]
     overrides: String,
+    /// The demo users' policy as `KIND VALUE`, e.g. `target_far 0.05`.
+    #[serde(default)]
+    demo_policy: String,
     #[serde(default)]
     min_actions: String,
     #[serde(default)]
@@ -80,10 +84,12 @@ impl SettingsForm {
             })
             .collect::<Vec<_>>()
             .join("\n");
+        let (demo_kind, demo_value) = policy_text(s.demo_threshold);
         Self {
             policy: policy.into(),
             value,
             overrides,
+            demo_policy: format!("{demo_kind} {demo_value}"),
             min_actions: s.min_actions.to_string(),
             lockout_trust: s.lockout_trust.to_string(),
             retention_days: s.retention_days.to_string(),
@@ -124,10 +130,16 @@ impl SettingsForm {
                 .parse::<u64>()
                 .map_err(|_| format!("{what}: {text:?} is not a whole number"))
         };
+        let demo_threshold = match self.demo_policy.split_whitespace().collect::<Vec<_>>()[..] {
+            [kind, value] => parse_policy(kind, value),
+            _ => Err("write target_far RATE or fixed THRESHOLD".to_string()),
+        }
+        .map_err(|e| format!("demo users' threshold: {e}"))?;
         let settings = Settings {
             threshold: parse_policy(&self.policy, &self.value)
                 .map_err(|e| format!("threshold: {e}"))?,
             user_overrides,
+            demo_threshold,
             min_actions: whole("minimum actions", &self.min_actions)? as usize,
             lockout_trust: number("lock-out level", &self.lockout_trust)?,
             retention_days: u32::try_from(whole("retention", &self.retention_days)?)
@@ -394,15 +406,26 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
-/// `POST /dashboard/keys/{id}/revoke`.
+/// `POST /dashboard/keys/{id}/revoke`, once confirmed for this key.
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    posted: Posted<NoFields>,
+    posted: Posted<Confirmation>,
 ) -> Result<Response, PageError> {
+    if !posted.form.confirms(&id.to_string()) {
+        return Ok(ask(
+            &posted.admin,
+            "settings",
+            Question {
+                title: "Revoke key",
+                text: format!("Revoke API key {id}? Requests with it will be refused."),
+                action: format!("/dashboard/keys/{id}/revoke"),
+                target: id.to_string(),
+                button: "Revoke key",
+                cancel: "/dashboard/settings#keys".to_string(),
+            },
+        ));
+    }
     revoke_key(&state, id).await?;
     tracing::info!(by = %posted.admin.username(), key = id, "key revoked from the dashboard");
     Ok(Redirect::to("/dashboard/settings?done=revoked").into_response())

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Admin, Posted};
-use super::format;
+use super::confirm::{Confirmation, Question, ask};
+use super::format::{self, user_path};
 use super::log::Row;
 use super::page::{Chrome, PageError, render};
 use crate::app::AppState;
@@ -28,6 +29,8 @@ use crate::http::error::ApiError;
 const TIMELINE_DECISIONS: u32 = 500;
 /// Events sent to the trajectory replay at most.
 const REPLAY_EVENTS: usize = 100_000;
+/// Users on one page of the users table.
+const USERS_PAGE: usize = 50;
 
 /// A user as the users table shows them.
 pub struct UserRow {
@@ -74,12 +77,14 @@ async fn model_view(state: &AppState, user_id: &str) -> Result<Option<ModelView>
 
 async fn user_row(state: &AppState, stats: &UserStats) -> Result<UserRow, ApiError> {
     let model = model_view(state, &stats.user_id).await?;
-    let (status, progress) = match &model {
-        Some(_) => ("enrolled".to_string(), 100),
-        None => match enrolment(state, &UserId::parse(stats.user_id.as_str())?).await? {
+    let (status, progress) = match (&model, UserId::parse(stats.user_id.as_str())) {
+        (Some(_), _) => ("enrolled".to_string(), 100),
+        (None, Ok(user_id)) => match enrolment(state, &user_id).await? {
             Enrolment::Training => ("training queued".to_string(), 100),
             Enrolment::Collecting { events, target } => progress(events, target),
         },
+        // Stored before ids were kept to their alphabet: shown, but no longer accepted.
+        (None, Err(_)) => ("not a valid id".to_string(), 0),
     };
     Ok(UserRow {
         user_id: stats.user_id.clone(),
@@ -105,12 +110,25 @@ struct UsersPage {
     chrome: Chrome,
     users: Vec<UserRow>,
     notice: Option<String>,
+    /// "Users 51–100 of 5,000".
+    shown: String,
+    prev: Option<usize>,
+    next: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct Notice {
     #[serde(default)]
     done: String,
+}
+
+/// The users table's query: a notice, and the page (past the last one shows the last).
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    page: usize,
 }
 
 impl Notice {
@@ -127,20 +145,34 @@ impl Notice {
     }
 }
 
-/// `GET /dashboard/users`.
+/// `GET /dashboard/users?page=N`: [`USERS_PAGE`] users a page, by id. Only the page's
+/// users are looked at further (model, enrolment).
 pub async fn list(
     State(state): State<AppState>,
     admin: Admin,
-    Query(notice): Query<Notice>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
+    let all = state.store.users().await?;
+    let last_page = all.len().saturating_sub(1) / USERS_PAGE;
+    let page = query.page.min(last_page);
+    let from = page * USERS_PAGE;
     let mut users = Vec::new();
-    for stats in state.store.users().await? {
-        users.push(user_row(&state, &stats).await?);
+    for stats in all.iter().skip(from).take(USERS_PAGE) {
+        users.push(user_row(&state, stats).await?);
     }
+    let shown = if users.is_empty() {
+        String::new()
+    } else {
+        format!("Users {}–{} of {}", from + 1, from + users.len(), all.len())
+    };
+    let notice = Notice { done: query.done };
     Ok(render(&UsersPage {
         chrome: Chrome::new(&admin, "users"),
         users,
         notice: notice.message(),
+        shown,
+        prev: page.checked_sub(1),
+        next: (page < last_page).then_some(page + 1),
     }))
 }
 
@@ -295,28 +327,68 @@ pub async fn train(
     Path(user_id): Path<String>,
     _posted: Posted<NoFields>,
 ) -> Result<Response, PageError> {
-    queue_training(&state, &UserId::parse(user_id.as_str())?).await?;
-    Ok(Redirect::to(&format!("/dashboard/users/{user_id}?done=train")).into_response())
+    let user_id = UserId::parse(user_id)?;
+    queue_training(&state, &user_id).await?;
+    let to = format!("{}?done=train", user_path(user_id.as_str()));
+    Ok(Redirect::to(&to).into_response())
 }
 
-/// `POST /dashboard/users/{user_id}/reset`: starts enrolment over, keeping the log.
+/// `POST /dashboard/users/{user_id}/reset`: starts enrolment over, keeping the log, once
+/// confirmed for this user.
 pub async fn reset(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
-    posted: Posted<NoFields>,
+    posted: Posted<Confirmation>,
 ) -> Result<Response, PageError> {
-    reset_user(&state, &UserId::parse(user_id.as_str())?).await?;
+    let user_id = UserId::parse(user_id)?;
+    let page = user_path(user_id.as_str());
+    if !posted.form.confirms(user_id.as_str()) {
+        return Ok(ask(
+            &posted.admin,
+            "users",
+            Question {
+                title: "Reset enrolment",
+                text: format!(
+                    "Reset {user_id}: discard their events and model so enrolment starts over? Their decisions stay in the log."
+                ),
+                action: format!("{page}/reset"),
+                target: user_id.to_string(),
+                button: "Reset enrolment",
+                cancel: page,
+            },
+        ));
+    }
+    reset_user(&state, &user_id).await?;
     tracing::info!(user = %user_id, by = %posted.admin.username(), "reset from the dashboard");
-    Ok(Redirect::to(&format!("/dashboard/users/{user_id}?done=reset")).into_response())
+    Ok(Redirect::to(&format!("{page}?done=reset")).into_response())
 }
 
-/// `POST /dashboard/users/{user_id}/erase`: erases everything about the user.
+/// `POST /dashboard/users/{user_id}/erase`: erases everything about the user, once
+/// confirmed for this user.
 pub async fn erase(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
-    posted: Posted<NoFields>,
+    posted: Posted<Confirmation>,
 ) -> Result<Response, PageError> {
-    erase_user(&state, &UserId::parse(user_id.as_str())?).await?;
+    let user_id = UserId::parse(user_id)?;
+    if !posted.form.confirms(user_id.as_str()) {
+        let page = user_path(user_id.as_str());
+        return Ok(ask(
+            &posted.admin,
+            "users",
+            Question {
+                title: "Erase user",
+                text: format!(
+                    "Erase {user_id}: every event, model and decision stored about them, and their demo account? This cannot be undone."
+                ),
+                action: format!("{page}/erase"),
+                target: user_id.to_string(),
+                button: "Erase user",
+                cancel: page,
+            },
+        ));
+    }
+    erase_user(&state, &user_id).await?;
     tracing::info!(user = %user_id, by = %posted.admin.username(), "erased from the dashboard");
     Ok(Redirect::to("/dashboard/users?done=erased").into_response())
 }

@@ -27,6 +27,7 @@ use crate::domain::ids::SessionId;
 use crate::http::api::stream::upgrade_to_trust;
 use crate::http::error::ApiError;
 use crate::http::extract::JsonBody;
+use crate::http::security::over_https;
 
 /// Longest wait for the enrolment's training before answering "still training".
 const TRAIN_WAIT: Duration = Duration::from_secs(120);
@@ -41,16 +42,14 @@ pub struct Credentials {
 /// Creates a demo account and signs the browser in.
 pub async fn register(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response, ApiError> {
     let Credentials { username, password } = credentials;
     let signed_in = demo::register(&state, &username, password).await?;
     let body = json!({"username": username, "user_id": signed_in.user_id});
-    Ok((
-        [(header::SET_COOKIE, sign_in_cookie(&signed_in.token))],
-        Json(body),
-    )
-        .into_response())
+    let cookie = sign_in_cookie(&signed_in.token, over_https(&state, &headers));
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// A sign-in attempt: the password, and the mouse events of the login page (`screen` is
@@ -80,22 +79,29 @@ fn page_recording(events: Vec<NativeEvent>) -> Recording {
 
 /// Password first, then the mouse as the second factor: the login page's events are
 /// scored inline against the account's model (not stored: they may be someone else's).
-/// Signs the browser in only when both pass; answers the decision, score and threshold.
+/// Signs the browser in only when both pass. Answers the decision and the number of
+/// actions only: an exact score would let whoever has the password tune a forgery
+/// against it (the audit log keeps the score for administrators).
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(attempt): JsonBody<LoginAttempt>,
 ) -> Result<Response, ApiError> {
     let recording = page_recording(attempt.events);
     let outcome = demo::sign_in(&state, &attempt.username, &attempt.password, recording).await?;
-    let mut body = serde_json::to_value(&outcome.verdict).map_err(ApiError::internal)?;
-    body["username"] = json!(outcome.username);
-    body["signed_in"] = json!(outcome.token.is_some());
+    let mut body = json!({
+        "decision": outcome.verdict.decision,
+        "actions": outcome.verdict.actions,
+        "username": outcome.username,
+        "signed_in": outcome.token.is_some(),
+    });
     if let Some(until_ms) = outcome.locked_until_ms {
         body["locked_until_ms"] = json!(until_ms);
     }
     match outcome.token {
         Some(token) => {
-            Ok(([(header::SET_COOKIE, sign_in_cookie(&token))], Json(body)).into_response())
+            let cookie = sign_in_cookie(&token, over_https(&state, &headers));
+            Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
         }
         None => Ok(Json(body).into_response()),
     }
@@ -109,7 +115,10 @@ pub async fn logout(
         end_web_session(&state.store, token).await?;
     }
     Ok((
-        [(header::SET_COOKIE, sign_out_cookie())],
+        [(
+            header::SET_COOKIE,
+            sign_out_cookie(over_https(&state, &headers)),
+        )],
         Json(json!({"signed_in": false})),
     )
         .into_response())

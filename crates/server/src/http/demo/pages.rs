@@ -4,24 +4,38 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::http::security::content_security_policy;
+
 pub async fn to_index() -> Redirect {
     Redirect::permanent("/demo/")
 }
 
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("../../../assets/demo/index.html"))
+/// A page with its Content-Security-Policy (its own inline script allowed by hash).
+fn page(html: &'static str) -> Response {
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy(html),
+        )],
+        Html(html),
+    )
+        .into_response()
 }
 
-pub async fn enrol() -> Html<&'static str> {
-    Html(include_str!("../../../assets/demo/enrol.html"))
+pub async fn index() -> Response {
+    page(include_str!("../../../assets/demo/index.html"))
 }
 
-pub async fn login() -> Html<&'static str> {
-    Html(include_str!("../../../assets/demo/login.html"))
+pub async fn enrol() -> Response {
+    page(include_str!("../../../assets/demo/enrol.html"))
 }
 
-pub async fn session() -> Html<&'static str> {
-    Html(include_str!("../../../assets/demo/session.html"))
+pub async fn login() -> Response {
+    page(include_str!("../../../assets/demo/login.html"))
+}
+
+pub async fn session() -> Response {
+    page(include_str!("../../../assets/demo/session.html"))
 }
 
 /// The pages' shared style and script.

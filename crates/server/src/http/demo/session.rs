@@ -17,17 +17,20 @@ use crate::http::extract::cookie;
 
 const COOKIE: &str = "pp_demo";
 
-/// The `Set-Cookie` value that signs a browser in with `token`.
-pub fn sign_in_cookie(token: &str) -> String {
+/// The `Set-Cookie` value that signs a browser in with `token`; `Secure` when the
+/// service is reached over HTTPS (see [`over_https`](crate::http::security::over_https)).
+pub fn sign_in_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!(
-        "{COOKIE}={token}; Path=/demo; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={token}; Path=/demo; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_MS / 1000
     )
 }
 
 /// The `Set-Cookie` value that signs a browser out.
-pub fn sign_out_cookie() -> String {
-    format!("{COOKIE}=; Path=/demo; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn sign_out_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}=; Path=/demo; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
 }
 
 /// The session token in a request's cookies, if any.
