@@ -245,7 +245,7 @@ async fn a_person_enrols_and_only_their_mouse_signs_them_in_and_keeps_the_sessio
 }
 
 /// Opens a demo session for the signed-in account; returns its id.
-async fn open_session(client: &mut DemoClient<'_>, purpose: &str) -> String {
+pub async fn open_session(client: &mut DemoClient<'_>, purpose: &str) -> String {
     let (status, opened) = client
         .call("sessions", Some(json!({ "purpose": purpose })))
         .await;

@@ -68,9 +68,22 @@ async fn demo_pages_forbid_framing_and_foreign_origins() {
 
     // A WebSocket opened by another site's page is refused before it opens.
     let token = cookie.split(';').next().unwrap().to_string();
+    let opened: serde_json::Value = app
+        .client
+        .post(format!("{}/demo/api/sessions", app.base))
+        .header("origin", own)
+        .header("cookie", &token)
+        .json(&json!({"purpose": "continuous"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let url = format!(
-        "{}/demo/api/stream/demo-overhttps-1",
-        app.base.replace("http://", "ws://")
+        "{}/demo/api/stream/{}",
+        app.base.replace("http://", "ws://"),
+        opened["session_id"].as_str().unwrap()
     );
     let open = |origin: &str| {
         let mut request =

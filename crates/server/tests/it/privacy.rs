@@ -5,7 +5,7 @@ use pointerprint_formats::to_native;
 use pointerprint_synth::session;
 use serde_json::{Value, json};
 
-use crate::demo::{DemoClient, PASSWORD, demo_app};
+use crate::demo::{DemoClient, PASSWORD, demo_app, open_session};
 use crate::support::{TestApp, enrolled, style};
 
 /// Whether any of the data folder's SQLite files holds `needle`.
@@ -38,8 +38,9 @@ async fn erasure_removes_the_account_the_override_and_every_trace_in_the_files()
     );
     // A batch within the tests' limit of 1,000 events.
     let events = to_native(&session(&style(0), 1, 40)).events[..500].to_vec();
+    let enrolment = open_session(&mut browser, "enrol").await;
     for seq in 0..3 {
-        let batch = json!({"session_id": format!("{user}-s1"), "seq": seq, "events": events});
+        let batch = json!({"session_id": enrolment, "seq": seq, "events": events});
         assert_eq!(browser.call("events", Some(batch)).await.0, 202);
     }
     let (_, mut settings) = app.get("/v1/settings", &app.keys.secret).await;
