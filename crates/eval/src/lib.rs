@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod corpus;
 pub mod keystroke;
 pub mod metrics;
+pub mod plausibility;
 pub mod report;
 pub mod split;
 

@@ -10,7 +10,7 @@ use crate::support::TestApp;
 use crate::web::{self, Person, eval, screenshot, wait};
 
 /// Two people with clearly different motor styles (seeds of the synthetic population).
-fn alice() -> MotorStyle {
+pub fn alice() -> MotorStyle {
     MotorStyle::from_seed(11)
 }
 
@@ -18,7 +18,7 @@ fn mallory() -> MotorStyle {
     MotorStyle::from_seed(12)
 }
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// `Math.random` as a seeded generator (mulberry32), started afresh on every page.
 const SEEDED_RANDOM: &str = "(() => { let a = 20261124; Math.random = () => { \
@@ -248,13 +248,17 @@ async fn a_person_enrols_and_only_their_mouse_signs_them_in_and_keeps_the_sessio
 }
 
 /// A client that keeps the demo's cookie, as a browser would.
-struct DemoClient<'a> {
+pub struct DemoClient<'a> {
     app: &'a TestApp,
-    cookie: Option<String>,
+    pub cookie: Option<String>,
 }
 
-impl DemoClient<'_> {
-    async fn call(&mut self, path: &str, body: Option<Value>) -> (u16, Value) {
+impl<'a> DemoClient<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None }
+    }
+
+    pub async fn call(&mut self, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}/demo/api/{path}", self.app.base);
         let mut request = match &body {
             Some(body) => self.app.client.post(url).json(body),
@@ -454,30 +458,7 @@ async fn a_stranger_with_the_password_is_locked_out_after_five_rejected_mice() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    // Carol's enrolment, and other people's sessions of the same kind as background.
-    for s in 0..3 {
-        let rec = session(&alice(), 500 + s, 120);
-        app.send_session("demo-carol", &format!("demo-carol-enrol-{s}"), &rec, 500)
-            .await;
-    }
-    for person in 20..23 {
-        let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
-        app.send_session(
-            &format!("other-{person}"),
-            &format!("other-{person}"),
-            &rec,
-            500,
-        )
-        .await;
-    }
-    let (status, reply) = app
-        .post(
-            "/v1/users/demo-carol/train?wait=true",
-            &app.keys.secret,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200, "{reply}");
+    train_demo_user(&app, "demo-carol", &alice()).await;
 
     let attempt = |style: &MotorStyle, seed: u64| {
         let events = to_native(&session(style, seed, 30)).events;
@@ -513,4 +494,32 @@ async fn a_stranger_with_the_password_is_locked_out_after_five_rejected_mice() {
         stranger.cookie.is_none(),
         "a rejected mouse signs nobody in"
     );
+}
+
+/// Enrols a demo user with three sessions of `style`, beside three other people's as
+/// background, and trains them.
+pub async fn train_demo_user(app: &TestApp, user_id: &str, style: &MotorStyle) {
+    for s in 0..3 {
+        let rec = session(style, 500 + s, 120);
+        app.send_session(user_id, &format!("{user_id}-enrol-{s}"), &rec, 500)
+            .await;
+    }
+    for person in 20..23 {
+        let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
+        app.send_session(
+            &format!("other-{person}"),
+            &format!("other-{person}"),
+            &rec,
+            500,
+        )
+        .await;
+    }
+    let (status, reply) = app
+        .post(
+            &format!("/v1/users/{user_id}/train?wait=true"),
+            &app.keys.secret,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
 }

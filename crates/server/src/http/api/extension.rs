@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::app::ingest::store_batch;
 use crate::domain::ids::{SessionId, UserId};
-use crate::http::error::{ApiError, body_error};
+use crate::http::error::{ApiError, body_error, query_error};
 use crate::http::extract::caller_with_query_key;
 
 #[derive(Deserialize)]
@@ -31,10 +31,11 @@ pub struct Params {
     responses((status = 202, body = Object), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)))]
 pub async fn post(
     State(state): State<AppState>,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Query(params) = params.map_err(query_error)?;
     caller_with_query_key(&state, &headers, params.key.as_deref())
         .await?
         .require(Role::Ingest)?;
@@ -42,7 +43,8 @@ pub async fn post(
     let user_id = UserId::parse(params.user_id)?;
     let session_id = SessionId::parse(params.session_id)?;
     let recording = parse_as(&body, Format::ExtensionJson)
-        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
+        .recording;
     // The extension numbers nothing: its batches are keyed by their content's first time.
     let seq = recording.events.first().map_or(0, |e| e.t as i64);
     let stored = store_batch(&state, &user_id, &session_id, seq, &recording).await?;
