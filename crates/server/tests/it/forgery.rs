@@ -227,3 +227,60 @@ async fn a_screen_claim_cannot_turn_an_impostor_into_the_owner() {
         "only {impostors} impostor sessions were rejected"
     );
 }
+
+/// The trust updates that arrive until the stream is quiet for a second.
+async fn updates_until_quiet(
+    socket: &mut pointerprint_client::TrustStream,
+) -> Vec<pointerprint_client::TrustUpdate> {
+    let mut got = Vec::new();
+    while let Ok(Some(update)) =
+        tokio::time::timeout(std::time::Duration::from_secs(1), socket.next()).await
+    {
+        got.push(update.unwrap());
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuous_window_without_movement_moves_no_trust() {
+    let app = TestApp::spawn().await;
+    enrolled(&app, 3).await;
+    let mut socket = app.api(&app.keys.ingest).stream("idle").await.unwrap();
+    let owner = session(&style(0), 5151, 30);
+    app.send_session("user0", "idle", &owner, 1_000).await;
+    // A few of someone else's actions take trust below full (so a change either way shows).
+    let mut other = session(&style(1), 5252, 4);
+    let start = owner.events.last().unwrap().t + 2_000.0;
+    for e in &mut other.events {
+        e.t += start;
+    }
+    let body = json!({"user_id": "user0", "session_id": "idle", "seq": 400, "events": to_native(&other).events});
+    assert_eq!(app.post("/v1/events", &app.keys.ingest, &body).await.0, 202);
+    let before = updates_until_quiet(&mut socket).await;
+    let before = before.last().expect("a trust update for the owner's work");
+    assert!(
+        (1.0..99.0).contains(&before.trust())
+            && !matches!(before, pointerprint_client::TrustUpdate::Lock { .. }),
+        "{before:?}"
+    );
+    // Then a batch of clicks at one spot and nothing moving: neither a forgery to raise
+    // trust nor an owner to lock out.
+    let mut clicks = clicks_at(60, 500.0, 500.0);
+    for e in &mut clicks.events {
+        e.t += other.events.last().unwrap().t + 2_000.0;
+    }
+    let native = to_native(&clicks).events;
+    let body = json!({"user_id": "user0", "session_id": "idle", "seq": 500, "events": native});
+    assert_eq!(app.post("/v1/events", &app.keys.ingest, &body).await.0, 202);
+    let after = updates_until_quiet(&mut socket).await;
+    let after = after.last().expect("an update for the clicks");
+    assert!(
+        !matches!(after, pointerprint_client::TrustUpdate::Lock { .. }),
+        "{after:?}"
+    );
+    assert_eq!(after.trust(), before.trust(), "{before:?} -> {after:?}");
+    assert!(
+        after.actions() > before.actions(),
+        "{before:?} -> {after:?}"
+    );
+}
