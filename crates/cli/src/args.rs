@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Train per-user models on recorded sessions and measure AUC, EER, ROC and DET.
     Eval(EvalArgs),
+    /// How often the plausibility gate refuses genuine input: recorded sessions (and
+    /// synthetic users), whole and in pieces of a few seconds.
+    Plausibility(PlausibilityArgs),
     /// Extract the features of every action of a session file or folder into a CSV.
     Features(FeaturesArgs),
     /// Write synthetic users in the challenge layout (training_files, test_files, labels.csv).
@@ -202,6 +205,22 @@ pub struct FeaturesArgs {
     /// The CSV to write: one row per action.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct PlausibilityArgs {
+    /// Session files or folders (searched recursively), each reported on its own.
+    #[arg(long, value_parser = existing_path)]
+    pub data: Vec<PathBuf>,
+    /// Also this many synthetic users (one session of 300 actions each).
+    #[arg(long, default_value_t = 0)]
+    pub synth_users: u32,
+    /// Length of the pieces sessions are cut into.
+    #[arg(long, default_value_t = 15.0)]
+    pub piece_seconds: f64,
+    /// Actions a piece needs for a decision (the service's `min_actions`).
+    #[arg(long, default_value_t = 5)]
+    pub min_actions: usize,
 }
 
 #[derive(Args)]

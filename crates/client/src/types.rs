@@ -40,6 +40,9 @@ pub struct VerifyRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Verdict {
     pub decision: String,
+    /// Why, for machines: `score_at_or_above_threshold`, `score_below_threshold`,
+    /// `too_few_actions` or `implausible_input`.
+    pub code: String,
     pub score: f64,
     pub threshold: f64,
     pub actions: u64,

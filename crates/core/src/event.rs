@@ -68,6 +68,21 @@ pub struct Screen {
     pub device_pixel_ratio: f64,
 }
 
+impl Screen {
+    /// The sides a screen's claim may have, in pixels: from a small phone's to beyond 16K.
+    pub const SIDES: std::ops::RangeInclusive<f64> = 200.0..=16_384.0;
+    /// The device pixel ratios browsers report (page zoom included).
+    pub const PIXEL_RATIOS: std::ops::RangeInclusive<f64> = 0.25..=8.0;
+
+    /// Whether this claim could describe a real screen: finite sides in [`Self::SIDES`] and
+    /// a ratio in [`Self::PIXEL_RATIOS`]. Preprocessing rescales only by such claims.
+    pub fn is_plausible(&self) -> bool {
+        Self::SIDES.contains(&self.width)
+            && Self::SIDES.contains(&self.height)
+            && Self::PIXEL_RATIOS.contains(&self.device_pixel_ratio)
+    }
+}
+
 /// The events of one session in the order they were recorded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recording {

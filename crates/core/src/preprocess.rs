@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::event::{Event, EventKind, Recording};
+use crate::event::{Event, EventKind, Recording, Screen};
 
 /// Knobs of [`preprocess`]; the defaults suit desktop mice sampled at 60-1000 Hz.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,11 +41,12 @@ pub struct Cleaned {
 /// Cleans a recording. Never fails: what cannot be used is dropped, and an empty recording
 /// gives an empty result.
 pub fn preprocess(recording: &Recording, config: &PreprocessConfig) -> Cleaned {
+    // A claim no screen could make (zero, negative, 1e-300 px) would blow coordinates up or
+    // away: such recordings keep their pixels as they are.
     let scale = recording
         .screen
-        .map(|s| s.width.hypot(s.height))
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .map_or(1.0, |d| config.reference_diagonal / d);
+        .filter(Screen::is_plausible)
+        .map_or(1.0, |s| config.reference_diagonal / s.width.hypot(s.height));
 
     // Chunks: runs of usable events between clock jumps, as ranges of `recording.events`, and
     // whether each is already in time order (the usual case, which needs no copy to sort).
@@ -137,7 +138,7 @@ fn is_usable(e: &Event, max_coordinate: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Button, Screen};
+    use crate::event::Button;
 
     fn mv(t: f64, x: f64, y: f64) -> Event {
         Event::new(t, x, y, EventKind::Move, Button::None)
@@ -223,5 +224,28 @@ mod tests {
         let c = preprocess(&r, &PreprocessConfig::default());
         assert!((c.events[0].x - 1920.0).abs() < 0.1);
         assert!((c.events[0].y - 1080.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn ignores_screens_no_display_has() {
+        for (width, height) in [
+            (0.0, 0.0),
+            (-1920.0, 1080.0),
+            (1e-300, 1e-300),
+            (1e-5, 1e-5),
+        ] {
+            let mut r = Recording::new(vec![mv(0.0, 300.0, 200.0)]);
+            r.screen = Some(Screen {
+                width,
+                height,
+                device_pixel_ratio: 1.0,
+            });
+            let c = preprocess(&r, &PreprocessConfig::default());
+            assert_eq!(
+                (c.events[0].x, c.events[0].y),
+                (300.0, 200.0),
+                "{width}x{height}"
+            );
+        }
     }
 }

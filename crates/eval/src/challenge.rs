@@ -48,6 +48,9 @@ pub struct ChallengeResult {
     pub sessions: Vec<ScoredSession>,
     pub metrics: Option<Metrics>,
     pub users: Vec<UserResult>,
+    /// Rows of the training and test files left out for a button or state the reader does
+    /// not know.
+    pub unknown_rows: usize,
 }
 
 /// Runs the protocol.
@@ -110,7 +113,13 @@ pub fn run(
             model_bytes: model.to_bytes().map_or(0, |b| b.len()),
         })
         .collect();
+    let unknown_rows = training
+        .iter()
+        .chain(&testing)
+        .map(|u| u.unknown_rows())
+        .sum();
     Ok(ChallengeResult {
+        unknown_rows,
         metrics: Metrics::of(&labelled_trials(&sessions, None, |s| s.score)),
         sessions,
         users,

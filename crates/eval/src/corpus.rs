@@ -19,6 +19,8 @@ pub struct Session {
     /// The actions of the session resampled coarsely, to train on beside the original
     /// (see `pointerprint_core::augment`).
     pub resampled: Vec<FeatureVector>,
+    /// Rows of the file left out for a button or state the reader does not know.
+    pub unknown_rows: usize,
 }
 
 /// One user's sessions, in file-name order (the order the recorders numbered them).
@@ -29,6 +31,11 @@ pub struct User {
 }
 
 impl User {
+    /// Rows of the user's files left out for a button or state the reader does not know.
+    pub fn unknown_rows(&self) -> usize {
+        self.sessions.iter().map(|s| s.unknown_rows).sum()
+    }
+
     pub fn action_count(&self) -> usize {
         self.sessions.iter().map(|s| s.actions.len()).sum()
     }
@@ -87,7 +94,8 @@ pub fn read_users(
             let sessions = files
                 .into_par_iter()
                 .map(|path| {
-                    let recording = read_file(&path)?;
+                    let parsed = read_file(&path)?;
+                    let recording = parsed.recording;
                     let actions = extract(&recording);
                     let resampled = if augment {
                         extract(&resample(&recording, COARSE_INTERVAL_MS))
@@ -100,6 +108,7 @@ pub fn read_users(
                         path,
                         actions,
                         resampled,
+                        unknown_rows: parsed.unknown_rows,
                     })
                 })
                 .collect::<Result<Vec<_>, EvalError>>()?;

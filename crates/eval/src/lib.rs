@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod keystroke;
 pub mod metrics;
 pub mod open_set;
+pub mod plausibility;
 pub mod report;
 pub mod split;
 

@@ -8,14 +8,15 @@
 //!
 //! Test samples are the shortest session of each user, cut into the decision units a
 //! deployment meets: windows of 5, 10 and 20 consecutive actions (a sign-in), 15- and
-//! 30-second pieces (each extracted on its own, as the service extracts a request), and the
+//! 30-second pieces (each passed through the plausibility gate and extracted on its own, as
+//! the service does a request), and the
 //! whole session. Each sample is decided with the service's own policy
 //! ([`pointerprint_model::Calibration::accept_threshold`], [`UserModel::decide`]) at target
 //! false-accept rates of 1% and 5%, so the realized rates are what users get.
 
 use std::path::Path;
 
-use pointerprint_core::{FeatureVector, Recording, extract};
+use pointerprint_core::{FeatureVector, Gate, Recording, extract_plausible};
 use pointerprint_formats::read_file;
 use pointerprint_model::{Decision, PopulationLimit, SessionScore, TrainConfig, UserModel};
 use rayon::prelude::*;
@@ -217,8 +218,9 @@ struct TestSession {
     /// Which of the user's sessions it is.
     index: usize,
     actions: Vec<FeatureVector>,
-    /// Per entry of [`UNITS`] that is a [`Unit::Seconds`]: the pieces' actions.
-    pieces: Vec<(u32, Vec<Vec<FeatureVector>>)>,
+    /// Per entry of [`UNITS`] that is a [`Unit::Seconds`]: the pieces' actions, `None` for a
+    /// piece the plausibility gate refuses.
+    pieces: Vec<(u32, Vec<Option<Vec<FeatureVector>>>)>,
 }
 
 impl TestSession {
@@ -228,7 +230,7 @@ impl TestSession {
             .min_by_key(|&i| user.sessions[i].actions.len())
             .unwrap_or(0);
         let session = &user.sessions[index];
-        let recording = read_file(&session.path)?;
+        let recording = read_file(&session.path)?.recording;
         let pieces = UNITS
             .iter()
             .filter_map(|unit| match unit {
@@ -244,16 +246,17 @@ impl TestSession {
         })
     }
 
-    fn samples(&self, unit: Unit) -> Vec<&[FeatureVector]> {
+    /// The samples of `unit`, `None` for one the plausibility gate refuses.
+    fn samples(&self, unit: Unit) -> Vec<Option<&[FeatureVector]>> {
         match unit {
-            Unit::Actions(n) => self.actions.chunks_exact(n).collect(),
+            Unit::Actions(n) => self.actions.chunks_exact(n).map(Some).collect(),
             Unit::Seconds(s) => self
                 .pieces
                 .iter()
                 .filter(|(seconds, _)| *seconds == s)
-                .flat_map(|(_, pieces)| pieces.iter().map(Vec::as_slice))
+                .flat_map(|(_, pieces)| pieces.iter().map(Option::as_deref))
                 .collect(),
-            Unit::Session => vec![&self.actions],
+            Unit::Session => vec![Some(&self.actions)],
         }
     }
 }
@@ -269,9 +272,10 @@ fn training_sessions(user: &User, test: usize) -> Vec<&[FeatureVector]> {
         .collect()
 }
 
-/// Consecutive pieces of `length_ms` from the first event on, each extracted on its own as
-/// the service extracts a request; pieces without events are skipped.
-fn time_pieces(recording: &Recording, length_ms: f64) -> Vec<Vec<FeatureVector>> {
+/// Consecutive pieces of `length_ms` from the first event on, each checked by the
+/// plausibility gate and extracted on its own as the service does a request; pieces without
+/// events are skipped.
+fn time_pieces(recording: &Recording, length_ms: f64) -> Vec<Option<Vec<FeatureVector>>> {
     let Some(start) = recording.events.first().map(|e| e.t) else {
         return Vec::new();
     };
@@ -289,12 +293,25 @@ fn time_pieces(recording: &Recording, length_ms: f64) -> Vec<Vec<FeatureVector>>
     pieces
         .iter()
         .filter(|p| !p.events.is_empty())
-        .map(extract)
+        .map(|p| extract_plausible(p, &Gate::default()).ok())
         .collect()
 }
 
-/// Scores a sample with the claimed user's model and decides it as the service does.
-fn decide(model: &UserModel, actions: &[FeatureVector], impostor: bool, min: usize) -> Sample {
+/// Scores a sample with the claimed user's model and decides it as the service does: a
+/// sample the plausibility gate refused is rejected unscored (and left out of the ranking).
+fn decide(
+    model: &UserModel,
+    actions: Option<&[FeatureVector]>,
+    impostor: bool,
+    min: usize,
+) -> Sample {
+    let Some(actions) = actions else {
+        return Sample {
+            score: model.score_session(&[]),
+            impostor,
+            decisions: [Decision::Reject; TARGET_FARS.len()],
+        };
+    };
     let score = model.score_session(actions);
     let decisions = TARGET_FARS.map(|far| {
         let threshold = model.calibration().accept_threshold(far, score.actions);

@@ -35,6 +35,8 @@ pub struct WindowResult {
 pub struct SplitResult {
     pub users: Vec<String>,
     pub windows: Vec<WindowResult>,
+    /// Rows of the files left out for a button or state the reader does not know.
+    pub unknown_rows: usize,
     /// Trials for 10-action windows (cohort-normalised), for plots.
     #[serde(skip)]
     pub trials_10: Vec<Trial>,
@@ -146,6 +148,7 @@ pub fn run(
         users: users.iter().map(|u| u.name.clone()).collect(),
         windows,
         trials_10,
+        unknown_rows: users.iter().map(|u| u.unknown_rows()).sum(),
     })
 }
 

@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
         .map(|b| {
             pointerprint_formats::parse(b)
                 .expect("parse a session file")
+                .recording
                 .events
                 .len()
         })
@@ -63,6 +64,7 @@ fn bench(c: &mut Criterion) {
             for bytes in &files {
                 n += pointerprint_formats::parse(black_box(bytes))
                     .unwrap()
+                    .recording
                     .events
                     .len();
             }
@@ -73,7 +75,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for bytes in &files {
-                let recording = pointerprint_formats::parse(black_box(bytes)).unwrap();
+                let recording = pointerprint_formats::parse(black_box(bytes))
+                    .unwrap()
+                    .recording;
                 n += pointerprint_core::extract(&recording).len();
             }
             n
@@ -83,7 +87,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for path in &paths {
-                let recording = pointerprint_formats::read_file(black_box(path)).unwrap();
+                let recording = pointerprint_formats::read_file(black_box(path))
+                    .unwrap()
+                    .recording;
                 n += pointerprint_core::extract(&recording).len();
             }
             n

@@ -58,12 +58,15 @@ impl Layout {
     }
 }
 
-pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Recording, ParseError> {
+/// A parsed CSV: the recording and the rows left out because their button or state is one
+/// the reader does not know (real recorders write the odd `Other`).
+pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<(Recording, usize), ParseError> {
     let layout = Layout::of(format);
     // One event per line at most: reserving that much saves the copies of a growing vector.
     let mut events = Vec::with_capacity(count_newlines(bytes) + 1);
     let mut rest = bytes;
     let mut line = 0;
+    let mut unknown_rows = 0;
     while !rest.is_empty() {
         line += 1;
         // Plain rows take the fast path; everything else (the header, blank lines, spaces, other
@@ -82,12 +85,14 @@ pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Recording, ParseErro
             Some(end) => (&rest[..end], &rest[end + 1..]),
             None => (rest, &rest[rest.len()..]),
         };
-        if let Some(event) = parse_row(raw, line, layout)? {
-            events.push(event);
+        match parse_row(raw, line, layout)? {
+            Row::Event(event) => events.push(event),
+            Row::Unknown => unknown_rows += 1,
+            Row::Blank => {}
         }
         rest = next;
     }
-    Ok(Recording::new(events))
+    Ok((Recording::new(events), unknown_rows))
 }
 
 /// The number of `\n` in `bytes`, counted in blocks whose count fits a `u8` so that the loop
@@ -161,8 +166,17 @@ fn word<'a>(s: &'a [u8], i: &mut usize) -> Option<&'a [u8]> {
     Some(word)
 }
 
-/// Parses one line (without its `\n`) in full generality: `None` for a header or blank line.
-fn parse_row(raw: &[u8], line: usize, layout: Layout) -> Result<Option<Event>, ParseError> {
+/// What one line of a CSV holds.
+enum Row {
+    Event(Event),
+    /// A header or blank line.
+    Blank,
+    /// A well-formed row whose button or state the reader does not know: left out, counted.
+    Unknown,
+}
+
+/// Parses one line (without its `\n`) in full generality.
+fn parse_row(raw: &[u8], line: usize, layout: Layout) -> Result<Row, ParseError> {
     let Layout {
         fields,
         time_field,
@@ -172,7 +186,7 @@ fn parse_row(raw: &[u8], line: usize, layout: Layout) -> Result<Option<Event>, P
     if row.trim_ascii().is_empty()
         || (line == 1 && row.first().is_some_and(u8::is_ascii_alphabetic))
     {
-        return Ok(None);
+        return Ok(Row::Blank);
     }
     let mut split = [(0usize, &b""[..]); 6];
     let mut n = 0;
@@ -220,26 +234,12 @@ fn parse_row(raw: &[u8], line: usize, layout: Layout) -> Result<Option<Event>, P
     }
     let x = number(fields - 2, "x")?;
     let y = number(fields - 1, "y")?;
-    let (bcol, button) = split[fields - 4];
-    let (scol, state) = split[fields - 3];
-    let button = parse_button(button.trim_ascii()).ok_or_else(|| {
-        ParseError::new(
-            line,
-            bcol + 1,
-            format!("unknown button {:?}", String::from_utf8_lossy(button)),
-        )
-    })?;
-    let kind = parse_state(state.trim_ascii()).ok_or_else(|| {
-        ParseError::new(
-            line,
-            scol + 1,
-            format!(
-                "unknown state {:?}",
-                String::from_utf8_lossy(state.trim_ascii())
-            ),
-        )
-    })?;
-    Ok(Some(event(t, x, y, button, kind)))
+    let button = parse_button(split[fields - 4].1.trim_ascii());
+    let kind = parse_state(split[fields - 3].1.trim_ascii());
+    Ok(match (button, kind) {
+        (Some(button), Some(kind)) => Row::Event(event(t, x, y, button, kind)),
+        _ => Row::Unknown,
+    })
 }
 
 /// The event of a row, with the button the event model expects for its kind.
@@ -363,7 +363,9 @@ mod tests {
         let (event, used) = parse_plain_row(row.as_bytes(), layout)?;
         assert_eq!(used, row.len(), "{row:?}");
         let line = row.strip_suffix('\n').unwrap_or(row);
-        let general = parse_row(line.as_bytes(), 2, layout).unwrap().unwrap();
+        let Row::Event(general) = parse_row(line.as_bytes(), 2, layout).unwrap() else {
+            panic!("{row:?} is not an event");
+        };
         assert_eq!(bits(&event), bits(&general), "{row:?}");
         Some(event)
     }

@@ -2,7 +2,9 @@
 //! keystroke benchmark's CSV.
 //!
 //! Every reader turns bytes into a [`Recording`] or a [`ParseError`] that names the line and
-//! column of the first bad value; none panics and none silently skips a malformed row.
+//! column of the first bad value; none panics and none silently skips a malformed row. A
+//! well-formed CSV row with a button or state the reader does not know (real recorders write
+//! the odd `Other`) is left out and counted in [`Parsed::unknown_rows`], not fatal.
 
 mod csv;
 mod decimal;
@@ -97,6 +99,23 @@ pub enum ReadError {
     Parse { path: PathBuf, error: ParseError },
 }
 
+/// A parsed input: its recording, and the well-formed rows left out because their button or
+/// state is one the reader does not know (so `eval` and `import` can say how many).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub recording: Recording,
+    pub unknown_rows: usize,
+}
+
+impl From<Recording> for Parsed {
+    fn from(recording: Recording) -> Self {
+        Self {
+            recording,
+            unknown_rows: 0,
+        }
+    }
+}
+
 /// Recognises a format by the header (CSV) or the shape (JSON) of the input.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     let text = bytes.trim_ascii_start();
@@ -108,7 +127,7 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 }
 
 /// Parses input of any supported format, detected with [`detect`].
-pub fn parse(bytes: &[u8]) -> Result<Recording, ParseError> {
+pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     match detect(bytes) {
         Some(format) => parse_as(bytes, format),
         None if bytes.trim_ascii().is_empty() => Err(ParseError::new(1, 1, "the input is empty")),
@@ -122,11 +141,17 @@ pub fn parse(bytes: &[u8]) -> Result<Recording, ParseError> {
 }
 
 /// Parses input known to be in `format`.
-pub fn parse_as(bytes: &[u8], format: Format) -> Result<Recording, ParseError> {
+pub fn parse_as(bytes: &[u8], format: Format) -> Result<Parsed, ParseError> {
     match format {
-        Format::BalabitCsv | Format::FiveColumnCsv => csv::parse(bytes, format),
-        Format::ExtensionJson => extension::parse(bytes),
-        Format::Native => native::parse(bytes),
+        Format::BalabitCsv | Format::FiveColumnCsv => {
+            let (recording, unknown_rows) = csv::parse(bytes, format)?;
+            Ok(Parsed {
+                recording,
+                unknown_rows,
+            })
+        }
+        Format::ExtensionJson => extension::parse(bytes).map(Parsed::from),
+        Format::Native => native::parse(bytes).map(Parsed::from),
     }
 }
 
@@ -146,7 +171,7 @@ pub fn read_labels(path: &Path) -> Result<std::collections::HashMap<String, bool
 }
 
 /// Reads and parses one session file.
-pub fn read_file(path: &Path) -> Result<Recording, ReadError> {
+pub fn read_file(path: &Path) -> Result<Parsed, ReadError> {
     let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: path.to_path_buf(),
         error,

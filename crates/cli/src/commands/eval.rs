@@ -43,6 +43,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 result.sessions.len(),
                 result.users.len()
             )?;
+            print_unknown_rows(result.unknown_rows)?;
             match &result.metrics {
                 Some(m) => {
                     print_metrics("all sessions", m)?;
@@ -81,6 +82,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 "{} users, chronological 2/3 train, 1/3 test, in {seconds:.1} s\n",
                 result.users.len()
             )?;
+            print_unknown_rows(result.unknown_rows)?;
             say!(
                 "{:>8} {:>8} {:>8} {:>15} {:>15}",
                 "actions",
@@ -171,6 +173,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     say!()?;
     for path in written.0 {
         say!("wrote {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// Says how many rows the readers left out (an unknown button or state), if any.
+fn print_unknown_rows(rows: usize) -> std::io::Result<()> {
+    if rows > 0 {
+        say!("{rows} rows with an unknown button or state left out")?;
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::args::FeaturesArgs;
 
 /// A file's rows, formatted, and how many actions they are.
 fn rows(path: &Path) -> Result<(Vec<u8>, usize), ReadError> {
-    let actions = extract(&read_file(path)?);
+    let actions = extract(&read_file(path)?.recording);
     let mut buf = Vec::with_capacity(actions.len() * 700);
     format_feature_rows(&mut buf, &path.display().to_string(), &actions);
     Ok((buf, actions.len()))

@@ -20,7 +20,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     with_store(args.data.clone(), async |_, store| {
         let (mut stored, mut events) = (0, 0);
-        for (path, recording) in &recordings {
+        let unknown_rows: usize = recordings.iter().map(|(_, p)| p.unknown_rows).sum();
+        for (path, parsed) in &recordings {
+            let recording = &parsed.recording;
             let name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -44,6 +46,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             }
         }
         let id = store.enqueue_training(&args.user).await?;
+        if unknown_rows > 0 {
+            say!("{unknown_rows} rows with an unknown button or state left out")?;
+        }
         say!(
             "{stored} sessions ({events} events) stored for {}; training job {id} queued (runs when the service runs)",
             args.user

@@ -6,6 +6,7 @@ mod features;
 mod import;
 mod keys;
 mod loadtest;
+mod plausibility;
 mod serve;
 mod synth;
 
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Features(args) => features::run(args),
+        Command::Plausibility(args) => plausibility::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Keys { command } => keys::run(command),

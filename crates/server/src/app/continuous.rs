@@ -4,11 +4,16 @@
 //! while someone listens and is rebuilt once from the store when a listener arrives (on
 //! this node or, after a node change, on another). Updates of one session are computed and
 //! sent one at a time, so a listener never receives an older trust after a newer one.
+//!
+//! The new batches are a window that must be plausible pointer input (see
+//! `pointerprint_core::plausibility`) to move trust: a window that is not neither raises it
+//! (a forgery must not) nor lowers it (an owner who scrolls, reads or types without moving
+//! the mouse must not be locked out); its actions are counted, unscored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pointerprint_core::IncrementalExtractor;
+use pointerprint_core::{IncrementalExtractor, plausibility};
 use tokio::sync::broadcast;
 
 use crate::app::App;
@@ -211,12 +216,13 @@ async fn read_new(
     t.batches += tail.new_batches;
     t.last_seq = tail.last_seq.or(t.last_seq);
     let actions = t.features.push(&tail.recording);
+    let plausible = plausibility::check(&tail.recording).is_ok();
     match app.cache.model(&t.user_id).await? {
-        Some(model) => {
+        Some(model) if plausible => {
             t.trust.score(&model, &model.action_scores(&actions));
             t.scored = true;
         }
-        None => t.trust.count_unscored(actions.len()),
+        _ => t.trust.count_unscored(actions.len()),
     }
     let settings = app.cache.settings();
     let update = t

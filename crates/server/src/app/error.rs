@@ -89,6 +89,8 @@ impl From<BatchError> for AppError {
                 Self::new(ErrorKind::TooLarge, "too_many_events", e.to_string())
             }
             BatchError::Invalid { .. } => Self::invalid("invalid_event", e.to_string()),
+            BatchError::Empty => Self::invalid("empty_batch", e.to_string()),
+            BatchError::Screen(_) => Self::invalid("invalid_screen", e.to_string()),
         }
     }
 }

@@ -7,7 +7,7 @@ use pointerprint_storage::{Inserted, NewBatch, TrainingStatus};
 use crate::app::App;
 use crate::app::error::AppError;
 use crate::domain::enrolment::Enrolment;
-use crate::domain::events::check_events;
+use crate::domain::events::check_batch;
 use crate::domain::ids::{SessionId, UserId};
 
 /// Checks and stores a batch and, if it was new, queues training when due; `true` if it
@@ -20,7 +20,7 @@ pub async fn store_batch(
     seq: i64,
     recording: &Recording,
 ) -> Result<bool, AppError> {
-    check_events(recording, app.config.max_batch_events)?;
+    check_batch(recording, app.config.max_batch_events)?;
     let batch = NewBatch {
         user_id: user_id.as_str(),
         session_id: session_id.as_str(),

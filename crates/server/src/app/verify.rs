@@ -1,18 +1,23 @@
-//! Turning a session's events into a decision, and writing it to the audit log.
+//! Turning a session's events into a decision, and writing it to the audit log. Events that
+//! are not plausible pointer input (see `pointerprint_core::plausibility`) are rejected
+//! without being scored.
 
-use pointerprint_core::{FeatureVector, Recording, extract};
+use pointerprint_core::{FeatureVector, Gate, Recording, Refused, extract_plausible};
 use pointerprint_storage::NewDecision;
 
 use crate::app::App;
 use crate::app::error::{AppError, ErrorKind};
 use crate::app::live::{self, LiveEvent};
-use crate::domain::decision::{Verdict, decide};
+use crate::domain::decision::{Verdict, decide, implausible};
 use crate::domain::events::check_events;
 use crate::domain::ids::{SessionId, UserId};
 
-/// Features off the async threads: extraction is CPU work.
-pub async fn features(recording: Recording) -> Result<Vec<FeatureVector>, AppError> {
-    tokio::task::spawn_blocking(move || extract(&recording))
+/// The features of a recording that passes the plausibility gate, off the async threads
+/// (extraction is CPU work).
+pub async fn plausible_features(
+    recording: Recording,
+) -> Result<Result<Vec<FeatureVector>, Refused>, AppError> {
+    tokio::task::spawn_blocking(move || extract_plausible(&recording, &Gate::default()))
         .await
         .map_err(AppError::internal)
 }
@@ -61,9 +66,20 @@ async fn verify(
             format!("user {user_id} has no trained model yet"),
         )
     })?;
-    let actions = features(recording).await?;
-    let score = model.score_session(&actions);
-    let verdict = decide(&model, &score, &app.cache.settings(), user_id.as_str());
+    let settings = app.cache.settings();
+    let verdict = match plausible_features(recording).await? {
+        Ok(actions) => {
+            let score = model.score_session(&actions);
+            decide(&model, &score, &settings, user_id.as_str())
+        }
+        Err(refused) => implausible(
+            &model,
+            &refused.reason,
+            &settings,
+            user_id.as_str(),
+            refused.actions,
+        ),
+    };
     let reasons_json = serde_json::to_string(&verdict.reasons).map_err(AppError::internal)?;
     let decision = serde_json::to_value(verdict.decision).map_err(AppError::internal)?;
     let decision = decision.as_str().unwrap_or("unknown");

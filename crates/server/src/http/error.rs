@@ -2,7 +2,7 @@
 //! Application errors get their status here, at the edge.
 
 use axum::Json;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -123,4 +123,14 @@ pub fn too_many(limited: Limited) -> Response {
         HeaderValue::from(limited.retry_after_s),
     );
     response
+}
+
+/// A query string that does not parse (a word for a number, say): 400 `invalid_query`.
+pub fn query_error(e: QueryRejection) -> ApiError {
+    ApiError::bad_request("invalid_query", e.body_text())
+}
+
+/// A path parameter that does not parse: 400 `invalid_path`.
+pub fn path_error(e: PathRejection) -> ApiError {
+    ApiError::bad_request("invalid_path", e.body_text())
 }

@@ -417,6 +417,10 @@ async fn operations_endpoints_answer() {
         );
     }
     assert!(doc["components"]["schemas"]["Verdict"].is_object());
+    // The verdict's machine-readable reason is documented with its values.
+    assert!(doc["components"]["schemas"]["Verdict"]["properties"]["code"].is_object());
+    let codes = doc["components"]["schemas"]["ReasonCode"]["enum"].to_string();
+    assert!(codes.contains("implausible_input"), "{codes}");
     let (status, health) = app.call(reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
     // What /metrics counts is checked in tests/metrics.rs, a test binary of its own: the

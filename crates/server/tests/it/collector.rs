@@ -244,7 +244,7 @@ async fn a_recorded_human_session_replays_through_the_collector_and_arrives() {
         .into_iter()
         .find(|f| std::fs::metadata(f).is_ok_and(|m| (40_000..150_000).contains(&m.len())))
         .expect("a balabit-dev test session of 1,000 to 3,000 events");
-    let recording = read_file(&user).unwrap();
+    let recording = read_file(&user).unwrap().recording;
     let app = TestApp::spawn().await;
     let replay = shopper_session(&app).await;
     let site = static_site(vec![("/", collector_page(&app, &replay, 97))]).await;

@@ -313,7 +313,11 @@ pub struct DemoClient<'a> {
     pub cookie: Option<String>,
 }
 
-impl DemoClient<'_> {
+impl<'a> DemoClient<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None }
+    }
+
     pub async fn call(&mut self, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = format!("{}/demo/api/{path}", self.app.base);
         let mut request = match &body {
@@ -518,35 +522,7 @@ pub async fn enrol_by_api(client: &mut DemoClient<'_>, username: &str) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    // The enrolment, and other people's sessions of the same kind as background.
-    for s in 0..3 {
-        let rec = session(&alice(), 500 + s, 120);
-        app.send_enrolment(
-            &format!("demo-{username}"),
-            &format!("demo-{username}-enrol-{s}"),
-            &rec,
-            500,
-        )
-        .await;
-    }
-    for person in 20..23 {
-        let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
-        app.send_enrolment(
-            &format!("other-{person}"),
-            &format!("other-{person}"),
-            &rec,
-            500,
-        )
-        .await;
-    }
-    let (status, reply) = app
-        .post(
-            &format!("/v1/users/demo-{username}/train?wait=true"),
-            &app.keys.secret,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200, "{reply}");
+    train_demo_user(app, &format!("demo-{username}"), &alice()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -592,4 +568,32 @@ async fn a_stranger_with_the_password_is_locked_out_after_five_rejected_mice() {
         stranger.cookie.is_none(),
         "a rejected mouse signs nobody in"
     );
+}
+
+/// Enrols a demo user with three sessions of `style`, beside three other people's as
+/// background, and trains them.
+pub async fn train_demo_user(app: &TestApp, user_id: &str, style: &MotorStyle) {
+    for s in 0..3 {
+        let rec = session(style, 500 + s, 120);
+        app.send_enrolment(user_id, &format!("{user_id}-enrol-{s}"), &rec, 500)
+            .await;
+    }
+    for person in 20..23 {
+        let rec = session(&MotorStyle::from_seed(person), 600 + person, 200);
+        app.send_enrolment(
+            &format!("other-{person}"),
+            &format!("other-{person}"),
+            &rec,
+            500,
+        )
+        .await;
+    }
+    let (status, reply) = app
+        .post(
+            &format!("/v1/users/{user_id}/train?wait=true"),
+            &app.keys.secret,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
 }

@@ -1,4 +1,5 @@
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pointerprint_storage::{DecisionQuery, Role};
 use serde::Deserialize;
@@ -7,7 +8,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::app::keys::Caller;
 use crate::domain::ids::UserId;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, query_error};
 
 #[derive(Deserialize)]
 pub struct Params {
@@ -22,9 +23,10 @@ pub struct Params {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Secret)?;
+    let Query(params) = params.map_err(query_error)?;
     let user_id = params.user_id.map(UserId::parse).transpose()?;
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
     let query = DecisionQuery {

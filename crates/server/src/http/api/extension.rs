@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::app::ingest::store_batch;
-use crate::http::error::{ApiError, body_error};
+use crate::http::error::{ApiError, body_error, query_error};
 use crate::http::extract::Authenticated;
 
 #[derive(Deserialize)]
@@ -34,16 +34,18 @@ pub struct Params {
 pub async fn post(
     State(state): State<AppState>,
     auth: Authenticated,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Query(params) = params.map_err(query_error)?;
     let (user_id, session_id) = auth
         .collector
         .batch_target(&state, params.user_id, params.session_id)
         .await?;
     let body = body.map_err(body_error)?;
     let recording = parse_as(&body, Format::ExtensionJson)
-        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?
+        .recording;
     let seq = unnumbered_seq(&recording, &body);
     let stored = store_batch(&state, &user_id, &session_id, seq, &recording).await?;
     Ok((

@@ -1,4 +1,5 @@
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pointerprint_storage::Role;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::app::keys::Caller;
 use crate::app::keys::{create_key, revoke_key};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, path_error};
 use crate::http::extract::JsonBody;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -49,9 +50,10 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin)?;
+    let Path(id) = id.map_err(path_error)?;
     revoke_key(&state, id).await?;
     Ok(Json(json!({"revoked": id})))
 }

@@ -25,9 +25,13 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(settings): JsonBody<Settings>,
+    JsonBody(settings): JsonBody<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<Settings>, ApiError> {
     caller.require(Role::Admin)?;
+    // An object only: serde would read a struct from an array too, and `[]` would replace
+    // every setting with its default.
+    let settings: Settings = serde_json::from_value(serde_json::Value::Object(settings))
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
     state.cache.replace_settings(settings.clone()).await?;
     Ok(Json(settings))
 }
