@@ -282,6 +282,7 @@ async fn a_stranger_at_the_desktop_runs_the_lock_command() {
                 &session(&style(u), 1000 * u + s, 120),
             )
             .await;
+            confirm_genuine(&client, &server, &format!("enrol-{u}-{s}")).await;
         }
         let reply = client
             .post(format!(
@@ -386,6 +387,22 @@ async fn post_session(
             .unwrap();
         assert_eq!(reply.status(), 202);
     }
+}
+
+/// Tells the server, as the site's backend would, that a session sent with the ingest key
+/// was the user's: only such sessions (or ones opened for enrolment) train a model.
+async fn confirm_genuine(client: &reqwest::Client, server: &TestServer, session_id: &str) {
+    let reply = client
+        .post(format!(
+            "{}/v1/sessions/{session_id}/feedback",
+            server.base()
+        ))
+        .bearer_auth(&server.secret)
+        .json(&json!({"label": "genuine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200, "{:?}", reply.text().await);
 }
 
 /// The number of actions after which the server locks a session posted directly, 200

@@ -5,15 +5,16 @@
 //! this node or, after a node change, on another). Updates of one session are computed and
 //! sent one at a time, so a listener never receives an older trust after a newer one.
 //!
-//! The new batches are a window that must be plausible pointer input (see
-//! `pointerprint_core::plausibility`) to move trust: a window that is not neither raises it
-//! (a forgery must not) nor lowers it (an owner who scrolls, reads or types without moving
-//! the mouse must not be locked out); its actions are counted, unscored.
+//! New actions move trust only while the session's recent input (the last
+//! [`RECENT_MS`], not just the new batches: a collector may send a batch every half second)
+//! is plausible pointer input (see `pointerprint_core::plausibility`). Input that is not
+//! neither raises trust (a forgery must not) nor lowers it (an owner who scrolls, reads or
+//! types without moving the mouse must not be locked out); its actions are counted, unscored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pointerprint_core::{IncrementalExtractor, plausibility};
+use pointerprint_core::{IncrementalExtractor, Recording, plausibility};
 use tokio::sync::broadcast;
 
 use crate::app::App;
@@ -21,6 +22,9 @@ use crate::app::error::AppError;
 use crate::app::live::LiveEvent;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::trust::{Trust, TrustUpdate};
+
+/// How far back the plausibility of a session's input is judged, in milliseconds.
+const RECENT_MS: f64 = 10_000.0;
 
 /// Updates buffered for a slow listener before it skips ahead.
 const BUFFER: usize = 64;
@@ -42,6 +46,8 @@ struct Watched {
 struct Tracker {
     user_id: UserId,
     features: IncrementalExtractor,
+    /// The session's input of the last [`RECENT_MS`], for the plausibility gate.
+    recent: Recording,
     trust: Trust,
     /// Whether any action was scored by a model (else the session says nothing yet).
     scored: bool,
@@ -200,6 +206,7 @@ async fn read_new(
         *tracker = Some(Tracker {
             user_id: UserId::parse(tail.user_id.as_str()).map_err(AppError::internal)?,
             features: IncrementalExtractor::default(),
+            recent: Recording::default(),
             trust: Trust::default(),
             scored: false,
             batches: 0,
@@ -216,7 +223,12 @@ async fn read_new(
     t.batches += tail.new_batches;
     t.last_seq = tail.last_seq.or(t.last_seq);
     let actions = t.features.push(&tail.recording);
-    let plausible = plausibility::check(&tail.recording).is_ok();
+    t.recent.screen = tail.recording.screen.or(t.recent.screen);
+    t.recent.events.extend_from_slice(&tail.recording.events);
+    if let Some(last) = t.recent.events.last().map(|e| e.t) {
+        t.recent.events.retain(|e| e.t >= last - RECENT_MS);
+    }
+    let plausible = plausibility::check(&t.recent).is_ok();
     match app.cache.model(&t.user_id).await? {
         Some(model) if plausible => {
             t.trust.score(&model, &model.action_scores(&actions));

@@ -50,7 +50,12 @@ fn assert_implausible(verdict: &Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clicks_without_movement_are_implausible_input_wherever_they_are_sent() {
-    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    // Many verifications of one user: the rate limit (tested on its own) is off.
+    let app = TestApp::spawn_with(|c| {
+        c.demo = true;
+        c.verify_per_user_per_minute = 0;
+    })
+    .await;
     let mut carol = DemoClient::new(&app);
     let (status, body) = carol
         .call(
@@ -110,12 +115,17 @@ async fn clicks_without_movement_are_implausible_input_wherever_they_are_sent() 
                 Some(json!({"username": "carol", "password": PASSWORD, "events": events})),
             )
             .await;
+        // The unauthenticated page gets the coarse answer only; the log below says why.
         assert_eq!(
-            (status, body["signed_in"].as_bool()),
-            (200, Some(false)),
+            (
+                status,
+                body["decision"].as_str(),
+                body["signed_in"].as_bool()
+            ),
+            (200, Some("reject"), Some(false)),
             "{body}"
         );
-        assert_implausible(&body);
+        assert!(body.get("score").is_none(), "{body}");
         assert!(stranger.cookie.is_none(), "a forged mouse signs nobody in");
     }
     // Every one of them is in the audit log, as rejections.
@@ -160,7 +170,8 @@ fn claim(width: f64, height: f64) -> Option<Screen> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_screen_claim_cannot_turn_an_impostor_into_the_owner() {
-    let app = TestApp::spawn().await;
+    // Many verifications of one user: the rate limit (tested on its own) is off.
+    let app = TestApp::spawn_with(|c| c.verify_per_user_per_minute = 0).await;
     enrolled(&app, 4).await;
     let mut impostors = 0;
     for claimed in 0..4u64 {
