@@ -42,10 +42,12 @@ pub struct Cleaned {
 /// gives an empty result.
 pub fn preprocess(recording: &Recording, config: &PreprocessConfig) -> Cleaned {
     // A claim no screen could make (zero, negative, 1e-300 px) would blow coordinates up or
-    // away: such recordings keep their pixels as they are.
+    // away, and one the positions do not fit (a zoomed-out page, or a forged claim) says
+    // nothing of their scale: such recordings keep their pixels as they are.
     let scale = recording
         .screen
         .filter(Screen::is_plausible)
+        .filter(|s| fits(recording, s, config.max_coordinate))
         .map_or(1.0, |s| config.reference_diagonal / s.width.hypot(s.height));
 
     // Chunks: runs of usable events between clock jumps, as ranges of `recording.events`, and
@@ -96,6 +98,21 @@ pub fn preprocess(recording: &Recording, config: &PreprocessConfig) -> Cleaned {
         }
     }
     out
+}
+
+/// How far beyond a claimed screen's edges a position may lie, as a share of the side (a
+/// drag held past the window's edge).
+const SCREEN_MARGIN: f64 = 0.25;
+
+/// Whether every usable position lies on `screen`, give or take [`SCREEN_MARGIN`].
+fn fits(recording: &Recording, screen: &Screen, max_coordinate: f64) -> bool {
+    let within =
+        |c: f64, side: f64| (-side * SCREEN_MARGIN..=side * (1.0 + SCREEN_MARGIN)).contains(&c);
+    recording
+        .events
+        .iter()
+        .filter(|e| is_usable(e, max_coordinate))
+        .all(|e| within(e.x, screen.width) && within(e.y, screen.height))
 }
 
 /// Appends the time-ordered events of one chunk, merging duplicates and cutting segments at

@@ -1,16 +1,13 @@
 //! Which events the service accepts: not too many, finite plausible values, times not going
-//! backwards, and a screen claim that a real screen could make and that the coordinates
-//! agree with. A stored batch must also hold some events.
+//! backwards, and a screen claim that a real screen could make. (Positions beyond the claim
+//! are not refused: a zoomed-out page's viewport is wider than the screen it reports.
+//! Preprocessing then ignores the claim, so it cannot rescale anything.) A stored batch must
+//! also hold some events.
 
 use pointerprint_core::{EventKind, Recording, Screen};
 
 /// Coordinates beyond this many pixels are not a screen position.
 const MAX_COORDINATE: f64 = 1.0e6;
-
-/// How far beyond a claimed screen's edges a position may lie, as a share of the side: a
-/// drag held past the window's edge, or a window wider than the screen it reports, still
-/// gives positions a little outside.
-const SCREEN_MARGIN: f64 = 0.25;
 
 /// Why a batch was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -60,14 +57,6 @@ pub fn check_events(recording: &Recording, max_events: usize) -> Result<(), Batc
                 e.x, e.y
             )));
         }
-        if let Some(screen) = &recording.screen
-            && !(within(e.x, screen.width) && within(e.y, screen.height))
-        {
-            return Err(BatchError::Screen(format!(
-                "events[{index}] at ({}, {}) lies outside the claimed {}x{} screen",
-                e.x, e.y, screen.width, screen.height
-            )));
-        }
         if let EventKind::Wheel { dx, dy } = e.kind
             && !(dx.is_finite() && dy.is_finite())
         {
@@ -101,12 +90,6 @@ fn check_screen(screen: &Screen) -> Result<(), BatchError> {
         ratios.start(),
         ratios.end()
     )))
-}
-
-/// Whether a coordinate lies on a side of `side` pixels, give or take the margin.
-fn within(coordinate: f64, side: f64) -> bool {
-    let margin = side * SCREEN_MARGIN;
-    (-margin..=side + margin).contains(&coordinate)
 }
 
 #[cfg(test)]
@@ -171,24 +154,12 @@ mod tests {
     }
 
     #[test]
-    fn coordinates_must_agree_with_the_claimed_screen() {
+    fn positions_beyond_a_claimed_screen_are_stored() {
         let screen = Some((320.0, 240.0, 1.0));
         assert_eq!(
-            check_events(
-                &batch(screen, &[(0.0, 0.0), (390.0, 290.0), (-70.0, -50.0)]),
-                10
-            ),
+            check_events(&batch(screen, &[(10.0, 10.0), (1500.0, 100.0)]), 10),
             Ok(())
         );
-        for far in [(1500.0, 100.0), (100.0, 800.0), (-200.0, 10.0)] {
-            assert!(
-                matches!(
-                    check_events(&batch(screen, &[(10.0, 10.0), far]), 10),
-                    Err(BatchError::Screen(_))
-                ),
-                "{far:?}"
-            );
-        }
         // Without a claim, any position on some screen will do.
         assert_eq!(
             check_events(&batch(None, &[(15_000.0, 9_000.0)]), 10),

@@ -194,9 +194,8 @@ async fn a_screen_claim_cannot_turn_an_impostor_into_the_owner() {
                 .screen
                 .expect("synthetic sessions have a screen");
             let (w, h) = (true_screen.width, true_screen.height);
-            // Claims no screen has, or that the positions contradict: refused outright.
+            // Claims no screen has: refused outright.
             for screen in [
-                claim(320.0, 240.0),
                 claim(1e-5, 1e-5),
                 claim(1e-300, 1e-300),
                 claim(0.0, 0.0),
@@ -213,13 +212,15 @@ async fn a_screen_claim_cannot_turn_an_impostor_into_the_owner() {
                 );
             }
             // Valid claims with positions to match (preprocessing's rescaling undoes the
-            // factor), a screen far larger than the positions, and positions blown up with
-            // no claim (the plausibility gate's speed limit): never an accept.
+            // factor), a screen far larger than the positions, one the positions do not fit
+            // (ignored), and positions blown up with no claim (the plausibility gate's speed
+            // limit): never an accept.
             for (k, screen) in [
                 (5.5, claim(w * 5.5, h * 5.5)),
                 (0.25, claim(w * 0.25, h * 0.25)),
                 (2.0, claim(w * 2.0, h * 2.0)),
                 (1.0, claim(16_384.0, 16_384.0)),
+                (1.0, claim(320.0, 240.0)),
                 (5.5, None),
             ] {
                 let forged = rescaled(&true_session, k, screen);
