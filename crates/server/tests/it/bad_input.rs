@@ -12,6 +12,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 
 use crate::dashboard::{ADMIN, Admin, PASSWORD, spawn_with_admin};
+use crate::demo::{DemoClient, open_session};
 use crate::support::TestApp;
 
 /// Who sends a request.
@@ -342,17 +343,9 @@ async fn every_endpoint_refuses_bad_input_stores_nothing_and_keeps_serving() {
         .next()
         .unwrap()
         .to_string();
-    let opened: Value = http
-        .post(format!("{}/demo/api/sessions", app.base))
-        .header(COOKIE, &demo_cookie)
-        .json(&json!({"purpose": "enrol"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let demo_session = opened["session_id"].as_str().unwrap().to_string();
+    let mut dora = DemoClient::new(&app);
+    dora.cookie = Some(demo_cookie.clone());
+    let demo_session = open_session(&mut dora, "enrol").await;
     let mut admin = Admin::new(&app);
     assert_eq!(admin.sign_in(ADMIN, PASSWORD).await.0, 303);
     let world = World {

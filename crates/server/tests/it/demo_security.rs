@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::demo::{PASSWORD, demo_app};
+use crate::demo::{DemoClient, PASSWORD, demo_app, open_session};
 use crate::support::TestApp;
 
 /// Registers `name` from a page of `origin` (behind an HTTPS proxy if `forwarded_https`).
@@ -68,22 +68,13 @@ async fn demo_pages_forbid_framing_and_foreign_origins() {
 
     // A WebSocket opened by another site's page is refused before it opens.
     let token = cookie.split(';').next().unwrap().to_string();
-    let opened: serde_json::Value = app
-        .client
-        .post(format!("{}/demo/api/sessions", app.base))
-        .header("origin", own)
-        .header("cookie", &token)
-        .json(&json!({"purpose": "continuous"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut client = DemoClient::new(&app);
+    client.cookie = Some(token.clone());
+    let session = open_session(&mut client, "continuous").await;
     let url = format!(
         "{}/demo/api/stream/{}",
         app.base.replace("http://", "ws://"),
-        opened["session_id"].as_str().unwrap()
+        session
     );
     let open = |origin: &str| {
         let mut request =
