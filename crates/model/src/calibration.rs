@@ -181,14 +181,8 @@ impl Calibration {
     /// rate `target_far`: the decision policy the service and `eval` share. A one-class model
     /// has no impostor statistics, so it holds genuine rejections to 5% instead.
     pub fn accept_threshold(&self, target_far: f64, n: usize) -> f64 {
-        match self.threshold_for_far(target_far, n) {
-            // Models calibrated before strangers were held out (format 2 and older) knew only
-            // people they trained against, so their impostor statistics flatter them: until
-            // retrained, they never accept evidence that favours someone else.
-            Some(t) if self.impostor_between_sd == 0.0 => t.max(EVEN_ODDS),
-            Some(t) => t,
-            None => self.threshold_for_frr(0.05, n),
-        }
+        self.threshold_for_far(target_far, n)
+            .unwrap_or_else(|| self.threshold_for_frr(0.05, n))
     }
 
     /// The equal error rate the calibration predicts for sessions of `n` actions.
@@ -272,9 +266,6 @@ const BETWEEN_MIN_ACTIONS: usize = 20;
 /// The between-person part is at most this share of the impostors' whole variance, so
 /// some spread is always left within a person.
 const BETWEEN_SHARE_MAX: f64 = 0.9;
-
-/// The score at which the evidence favours neither the user nor someone else.
-const EVEN_ODDS: f64 = 0.5;
 
 /// Standard normal CDF (Abramowitz & Stegun 7.1.26 erf, error below 1.5e-7).
 pub(crate) fn normal_cdf(z: f64) -> f64 {
@@ -447,7 +438,7 @@ mod tests {
                 ..c.clone()
             };
             if n == 100 {
-                let t = naive.threshold_for_far(target, n).unwrap();
+                let t = naive.accept_threshold(target, n);
                 let naive_far = people(&mut rng, trials, n, stranger)
                     .iter()
                     .filter(|s| naive.session(s).score >= t)
